@@ -1,0 +1,105 @@
+"""The `adcalc` command: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import adcalc
+import typer
+
+from . import render
+from .options import AtOpt, ExprArg, JsonOpt, WrtOpt, parse_at, parse_names, read_expression
+
+app = typer.Typer(
+    name="adcalc",
+    help="Derivatives by automatic differentiation: values, gradients and more at a point.",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class State:
+    """What the error handler needs: the source text to point into, and --debug."""
+
+    source: str | None = None
+    debug: bool = False
+
+
+def load(argument: str) -> adcalc.Expression:
+    """The parsed expression for the EXPR argument (text, '-' for stdin, or a file)."""
+    text, name = read_expression(argument)
+    State.source = text
+    return adcalc.parse(text, name)
+
+
+@app.command("eval")
+def eval_(expr: ExprArg, at: AtOpt = None, as_json: JsonOpt = False) -> None:
+    """Value of [bold]EXPR[/bold] at a point: [cyan]adcalc eval 'x^2+1' --at x=3[/cyan]."""
+    point = parse_at(at)
+    render.evaluation(adcalc.evaluate(load(expr), at=point), as_json)
+
+
+@app.command()
+def grad(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOpt = False) -> None:
+    """Value and gradient by reverse mode: [cyan]adcalc grad 'sin(x)*y' --at x=1,y=2[/cyan]."""
+    point = parse_at(at)
+    render.gradient(adcalc.gradient(load(expr), at=point, wrt=parse_names(wrt)), as_json)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"adcalc {adcalc.__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """[bold]adcalc[/bold]: derivatives by automatic differentiation.
+
+    Exit codes: 0 success, 1 evaluation failed (e.g. log of a negative number),
+    2 bad usage or input (syntax error, unknown function, missing value).
+    """
+    State.debug = debug
+
+
+def run() -> None:
+    """Console-script entry point: adcalc errors become one line and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except adcalc.AdcalcError as problem:
+        if State.debug:
+            raise
+        render.error(problem, getattr(problem, "source", None) or State.source)
+        sys.exit(problem.exit_code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.stderr.write("aborted\n")
+        sys.exit(130)
+    except Exception as problem:  # click usage errors and anything unforeseen
+        _fallback(problem)
+
+
+def _fallback(problem: Exception) -> None:
+    # typer's command-line parsing errors (bad option, missing argument) know how to show
+    # themselves and carry click's exit code, 2 for usage errors.
+    show, exit_code = getattr(problem, "show", None), getattr(problem, "exit_code", None)
+    if callable(show) and isinstance(exit_code, int):
+        show()
+        sys.exit(exit_code)
+    if State.debug:
+        raise problem
+    sys.stderr.write(f"error: internal error: {type(problem).__name__}: {problem} (rerun with --debug)\n")
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

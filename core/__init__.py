@@ -1,0 +1,35 @@
+"""adcalc: derivatives by automatic differentiation, from the command line or from Python.
+
+    >>> import adcalc
+    >>> result = adcalc.gradient("sin(x)*y", at={"x": 1.0, "y": 2.0})
+    >>> result.value, result.gradient["x"]
+    (1.682941969615793, 1.0806046117362795)
+"""
+
+from . import elementary as _elementary  # noqa: F401  (fills the op registry)
+from . import graph as _graph  # noqa: F401  (makes nodes a kind of value)
+from .api import Evaluation, Expression, Gradient, evaluate, gradient, parse
+from .errors import AdcalcError, DomainError, EvaluationError, ParseError, Span
+from .nodes import Node, topological_order
+from .ops import OPS, OpDef, register
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPS",
+    "AdcalcError",
+    "DomainError",
+    "Evaluation",
+    "EvaluationError",
+    "Expression",
+    "Gradient",
+    "Node",
+    "OpDef",
+    "ParseError",
+    "Span",
+    "evaluate",
+    "gradient",
+    "parse",
+    "register",
+    "topological_order",
+]

@@ -1,0 +1,69 @@
+"""Reverse mode: a backward sweep that accumulates cotangents in reverse topological order.
+
+The same sweep runs on numbers (gradients at a point) and on graph nodes (the derivative as a
+graph). Cost is linear in the number of DAG nodes: each node's rules run once, whatever the
+number of its uses, and each use contributes once with `+`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from .forward import is_zero
+from .nodes import Node
+from .ops import OPS, rules_of
+
+
+def active_nodes(order: list[Node], wrt: Collection[str] | None) -> set[Node]:
+    """Nodes that depend on a variable in `wrt` (all variables when None)."""
+    active: set[Node] = set()
+    for n in order:
+        if n.op == "var":
+            if wrt is None or n.payload in wrt:
+                active.add(n)
+        elif any(i in active for i in n.inputs):
+            active.add(n)
+    return active
+
+
+def cotangents_of(
+    order: list[Node],
+    values: Mapping[Node, Any],
+    seeds: Mapping[Node, Any],
+    wrt: Collection[str] | None = None,
+) -> dict[Node, Any]:
+    """Every active node's cotangent, given output cotangents `seeds`.
+
+    An exact zero cotangent propagates nothing: that is what keeps the branch of `where` that was
+    not taken from sending 0 * inf = NaN into the gradient.
+    """
+    active = active_nodes(order, wrt)
+    cotangents: dict[Node, Any] = {n: g for n, g in seeds.items() if n in active}
+    for n in reversed(order):
+        g = cotangents.get(n)
+        if g is None or not n.inputs or is_zero(g) or OPS[n.op].zero_derivative:
+            continue
+        args = [values[i] for i in n.inputs]
+        out = values[n]
+        for child, rule in zip(n.inputs, rules_of(n.op, "vjp", n.span), strict=True):
+            if rule is None or child not in active:
+                continue
+            part = fit_shape(rule(*args, out, g), values[child])
+            previous = cotangents.get(child)
+            cotangents[child] = part if previous is None else previous + part
+    return cotangents
+
+
+def fit_shape(cotangent: Any, like: Any) -> Any:
+    """Sum a broadcast cotangent back down to the shape of the input it belongs to."""
+    shape = getattr(cotangent, "shape", None)
+    target = getattr(like, "shape", ())
+    if shape is None or shape == target:
+        return cotangent
+    extra = len(shape) - len(target)
+    axes = tuple(range(extra)) + tuple(
+        extra + k for k, size in enumerate(target) if size == 1 and shape[extra + k] != 1
+    )
+    summed = cotangent.sum(axis=axes, keepdims=False) if axes else cotangent
+    return summed.reshape(target) if target else summed

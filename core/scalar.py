@@ -1,0 +1,222 @@
+"""Value functions for Python floats (math) and complex numbers (cmath), IEEE style.
+
+The math module raises where IEEE 754 arithmetic returns inf or NaN (`log(0)`, `1/0`,
+`exp(1000)`). Evaluators want IEEE results instead: a branch of `where` that is not taken may
+well be outside its domain, and a NaN that reaches the output is reported with the position of
+the node that made it. No numpy here: this is the fast start-up path.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+from collections.abc import Callable
+
+INF = math.inf
+NAN = math.nan
+
+
+def _div(x: float, y: float) -> float:
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x == 0 or x != x:
+            return NAN
+        return math.copysign(INF, x) * math.copysign(1.0, y)
+
+
+def _pow(x: float, y: float) -> float:
+    try:
+        return math.pow(x, y)
+    except ZeroDivisionError:  # 0 ** negative
+        odd = y.is_integer() and int(y) % 2 == 1
+        return math.copysign(INF, x) if odd else INF
+    except ValueError:  # negative base, non-integer exponent
+        return NAN
+    except OverflowError:
+        odd = y.is_integer() and int(y) % 2 == 1
+        return -INF if x < 0 and odd else INF
+
+
+def _log_base(log: Callable[[float], float]) -> Callable[[float], float]:
+    def safe(x: float) -> float:
+        if x > 0:
+            return log(x)
+        return -INF if x == 0 else NAN
+
+    return safe
+
+
+def _guard(function: Callable[[float], float], overflow: Callable[[float], float]) -> Callable:
+    """`function` with a NaN for domain errors and `overflow(x)` when the result overflows."""
+
+    def safe(x: float) -> float:
+        try:
+            return function(x)
+        except ValueError:
+            return NAN
+        except OverflowError:
+            return overflow(x)
+
+    return safe
+
+
+def _sign(x: float) -> float:
+    if x != x:
+        return NAN
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+def _sigmoid(x: float) -> float:
+    # Two forms, so exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exact limits at ±1000, no overflow.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _cbrt(x: float) -> float:
+    return math.copysign(abs(x) ** (1.0 / 3.0), x) if math.isfinite(x) else x
+
+
+def _min(x: float, y: float) -> float:
+    return NAN if x != x or y != y else (x if x <= y else y)
+
+
+def _max(x: float, y: float) -> float:
+    return NAN if x != x or y != y else (x if x >= y else y)
+
+
+def _where(c: float, a: float, b: float) -> float:
+    return a if c else b
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x)) if math.isfinite(x) else x
+
+
+def _ceil(x: float) -> float:
+    return float(math.ceil(x)) if math.isfinite(x) else x
+
+
+def _sinh_overflow(x: float) -> float:
+    return math.copysign(INF, x)
+
+
+def _inf(x: float) -> float:
+    return INF
+
+
+SCALAR: dict[str, Callable[..., float]] = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "div": _div,
+    "neg": lambda x: -x,
+    "pow": _pow,
+    "lt": lambda x, y: float(x < y),
+    "le": lambda x, y: float(x <= y),
+    "gt": lambda x, y: float(x > y),
+    "ge": lambda x, y: float(x >= y),
+    "eq": lambda x, y: float(x == y),
+    "ne": lambda x, y: float(x != y),
+    "where": _where,
+    "sin": _guard(math.sin, _inf),
+    "cos": _guard(math.cos, _inf),
+    "tan": _guard(math.tan, _inf),
+    "asin": _guard(math.asin, _inf),
+    "acos": _guard(math.acos, _inf),
+    "atan": math.atan,
+    "sinh": _guard(math.sinh, _sinh_overflow),
+    "cosh": _guard(math.cosh, _inf),
+    "tanh": math.tanh,
+    "asinh": math.asinh,
+    "acosh": _guard(math.acosh, _inf),
+    "atanh": _guard(math.atanh, _sinh_overflow),
+    "exp": _guard(math.exp, _inf),
+    "expm1": _guard(math.expm1, _inf),
+    "log": _log_base(math.log),
+    "log1p": lambda x: math.log1p(x) if x > -1 else (-INF if x == -1 else NAN),
+    "log2": _log_base(math.log2),
+    "log10": _log_base(math.log10),
+    "sqrt": lambda x: math.sqrt(x) if x >= 0 else NAN,
+    "cbrt": _cbrt,
+    "abs": abs,
+    "sign": _sign,
+    "floor": _floor,
+    "ceil": _ceil,
+    "atan2": math.atan2,
+    "hypot": math.hypot,
+    "min": _min,
+    "max": _max,
+    "sigmoid": _sigmoid,
+    "softplus": _softplus,
+}
+
+
+def _complex_sigmoid(z: complex) -> complex:
+    return 1 / (1 + cmath.exp(-z))
+
+
+def _complex_softplus(z: complex) -> complex:
+    # Real part stable as in _softplus; the complex-step derivative only needs analyticity.
+    if z.real > 0:
+        return z + cmath.log(1 + cmath.exp(-z))
+    return cmath.log(1 + cmath.exp(z))
+
+
+def _complex_where(c: complex, a: complex, b: complex) -> complex:
+    condition = c.real if isinstance(c, complex) else c
+    return a if condition else b
+
+
+def _compare(test: Callable[[float, float], bool]) -> Callable[[complex, complex], float]:
+    # Comparisons look at real parts, so a complex step flows through branch conditions.
+    return lambda x, y: float(test(complex(x).real, complex(y).real))
+
+
+# Only complex-analytic functions: complex step through abs, sign, floor, min, max does not apply.
+COMPLEX: dict[str, Callable[..., complex]] = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y,
+    "neg": lambda x: -x,
+    "pow": lambda x, y: cmath.exp(y * cmath.log(x)) if x != 0 else complex(x) ** y,
+    "lt": _compare(lambda x, y: x < y),
+    "le": _compare(lambda x, y: x <= y),
+    "gt": _compare(lambda x, y: x > y),
+    "ge": _compare(lambda x, y: x >= y),
+    "eq": _compare(lambda x, y: x == y),
+    "ne": _compare(lambda x, y: x != y),
+    "where": _complex_where,
+    "sin": cmath.sin,
+    "cos": cmath.cos,
+    "tan": cmath.tan,
+    "asin": cmath.asin,
+    "acos": cmath.acos,
+    "atan": cmath.atan,
+    "sinh": cmath.sinh,
+    "cosh": cmath.cosh,
+    "tanh": cmath.tanh,
+    "asinh": cmath.asinh,
+    "acosh": cmath.acosh,
+    "atanh": cmath.atanh,
+    "exp": cmath.exp,
+    "expm1": lambda z: cmath.exp(z) - 1 if abs(z) > 1e-5 else z + z * z / 2 + z * z * z / 6,
+    "log": cmath.log,
+    "log1p": lambda z: cmath.log(1 + z) if abs(z) > 1e-5 else z - z * z / 2 + z * z * z / 3,
+    "log2": lambda z: cmath.log(z) / math.log(2),
+    "log10": cmath.log10,
+    "sqrt": cmath.sqrt,
+    "cbrt": lambda z: cmath.exp(cmath.log(z) / 3) if z.real >= 0 else -cmath.exp(cmath.log(-z) / 3),
+    "atan2": lambda y, x: cmath.atan(y / x) + (0 if x.real > 0 else math.copysign(math.pi, y.real)),
+    "hypot": lambda x, y: cmath.sqrt(x * x + y * y),
+    "sigmoid": _complex_sigmoid,
+    "softplus": _complex_softplus,
+}

@@ -1,0 +1,187 @@
+"""Text to DAG in one pass: a transformer that runs at each LALR reduction.
+
+No parse tree is built and nothing recurses per nesting level, so 100,000 levels of parentheses
+parse in linear time. Each method returns an interned node, so equal subexpressions are one node.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+
+from adcalc.elementary import ALIASES, CONSTANTS, FUNCTIONS, VARIADIC
+from adcalc.errors import ArityError, ParseError, Span, UnknownFunction
+from adcalc.nodes import Interner, Node
+from adcalc.ops import OPS
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+COMPARISONS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+
+
+def token_span(token: Token, source_name: str | None = None) -> Span:
+    """The span of one token."""
+    return Span(token.line, token.column, token.end_line, token.end_column, source_name)
+
+
+@v_args(inline=True)
+class BuildGraph(Transformer):
+    """Builds interned nodes while the parser reduces; holds one parse's intern table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reset()
+
+    def reset(self, source_name: str | None = None) -> None:
+        """Start a new parse: a fresh intern table, so spans belong to this source."""
+        self.interner = Interner()
+        self.source_name = source_name
+
+    def span(self, token: Token) -> Span:
+        return token_span(token, self.source_name)
+
+    def make(self, op: str, inputs: tuple[Node, ...], span: Span | None) -> Node:
+        return self.interner.node(op, inputs, None, span)
+
+    def number(self, token: Token) -> Node:
+        return self.interner.node("const", (), float(token), self.span(token))
+
+    def name(self, token: Token) -> Node:
+        name = str(token)
+        if name in CONSTANTS:
+            return self.interner.node("const", (), CONSTANTS[name], self.span(token))
+        if name in FUNCTIONS:
+            raise ParseError(f"'{name}' is a function: call it as {name}(...)", self.span(token))
+        return self.interner.node("var", (), name, self.span(token))
+
+    def binary(self, op: str, left: Node, right: Node) -> Node:
+        return self.make(op, (left, right), _cover(left, right))
+
+    def add(self, left: Node, _: Token, right: Node) -> Node:
+        return self.binary("add", left, right)
+
+    def sub(self, left: Node, _: Token, right: Node) -> Node:
+        return self.binary("sub", left, right)
+
+    def mul(self, left: Node, _: Token, right: Node) -> Node:
+        return self.binary("mul", left, right)
+
+    def div(self, left: Node, _: Token, right: Node) -> Node:
+        return self.binary("div", left, right)
+
+    def pow(self, left: Node, _: Token, right: Node) -> Node:
+        return self.binary("pow", left, right)
+
+    def compare(self, left: Node, token: Token, right: Node) -> Node:
+        return self.binary(COMPARISONS[str(token)], left, right)
+
+    def neg(self, token: Token, operand: Node) -> Node:
+        return self.make("neg", (operand,), self.span(token).cover(operand.span))
+
+    def pos(self, _: Token, operand: Node) -> Node:
+        return operand
+
+    def arguments(self, *items: Node) -> list[Node]:
+        return list(items)
+
+    def call(self, token: Token, arguments: list[Node] | None = None) -> Node:
+        return self.apply_function(str(token), arguments or [], self.span(token))
+
+    def apply_function(self, name: str, arguments: list[Node], span: Span) -> Node:
+        """The node for `name(arguments)`, checking the name and the argument count."""
+        op = ALIASES.get(name, name)
+        if name not in FUNCTIONS:
+            raise UnknownFunction(_suggest(name, FUNCTIONS), span)
+        whole = span
+        for argument in arguments:
+            whole = whole.cover(argument.span)
+        if op in VARIADIC:
+            if len(arguments) < 2:
+                raise ArityError(f"{name}() takes 2 or more arguments, got {len(arguments)}", span)
+            return functools.reduce(lambda a, b: self.make(op, (a, b), whole), arguments)
+        arity = OPS[op].arity
+        if len(arguments) != arity:
+            raise ArityError(
+                f"{name}() takes {arity} argument{'s' * (arity != 1)}, got {len(arguments)}", span
+            )
+        return self.make(op, tuple(arguments), whole)
+
+
+def _cover(left: Node, right: Node) -> Span | None:
+    if left.span is None:
+        return right.span
+    return left.span.cover(right.span)
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"'{name}'{hint}"
+
+
+@functools.cache
+def _parser() -> tuple[Lark, BuildGraph]:
+    builder = BuildGraph()
+    parser = Lark.open_from_package(
+        "adcalc.grammar", "expr.lark", ("",), parser="lalr", transformer=builder, cache=True
+    )
+    return parser, builder
+
+
+# How lark's terminal names read in an error message.
+_DESCRIBE = {
+    "NUMBER": "a number",
+    "NAME": "a name",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "POW": "'^'",
+    "COMPARE": "a comparison",
+    "$END": "end of input",
+}
+
+
+def describe_expected(expected: set[str]) -> str:
+    """'a number, a name or (' from a set of terminal names."""
+    words = sorted({_DESCRIBE.get(name, name.lower()) for name in expected})
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " or " + words[-1]
+    return words[0] if words else "something else"
+
+
+def parse_error(error: UnexpectedInput, source: str, source_name: str | None = None) -> ParseError:
+    """adcalc's ParseError (with a span) for lark's exception."""
+    line, column = getattr(error, "line", 1), getattr(error, "column", 1)
+    if isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    ):
+        lines = source.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        detail = "unexpected end of input"
+        if "RPAR" in getattr(error, "expected", ()):
+            detail += " (a '(' is not closed)"
+        span = Span(line, column, line, column + 1, source_name)
+        return ParseError(detail, span)
+    if isinstance(error, UnexpectedCharacters):
+        char = source.splitlines()[line - 1][column - 1]
+        return ParseError(f"unexpected character {char!r}", Span(line, column, line, column + 1, source_name))
+    token = error.token  # type: ignore[attr-defined]
+    expected = describe_expected(set(getattr(error, "expected", ())) - {"$END"} or {"$END"})
+    span = token_span(token, source_name)
+    return ParseError(f"unexpected {str(token)!r}; expected {expected}", span)
+
+
+def parse_expr(text: str, source_name: str | None = None) -> Node:
+    """The interned DAG of an expression; ParseError, UnknownFunction or ArityError with a span."""
+    parser, builder = _parser()
+    builder.reset(source_name)
+    try:
+        return parser.parse(text)
+    except UnexpectedInput as error:
+        raise parse_error(error, text, source_name) from None
+    finally:
+        builder.reset()
