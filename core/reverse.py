@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from .forward import is_zero
-from .nodes import Node
+from .nodes import Node, topological_order
 from .ops import OPS, rules_of
 
 
@@ -67,3 +67,13 @@ def fit_shape(cotangent: Any, like: Any) -> Any:
     )
     summed = cotangent.sum(axis=axes, keepdims=False) if axes else cotangent
     return summed.reshape(target) if target else summed
+
+
+def gradient_graph(root: Node, wrt: Collection[str]) -> dict[str, Node]:
+    """The gradient as graphs: reverse mode run on nodes instead of numbers (variable -> node)."""
+    from .graph import as_node
+
+    order = topological_order(root)
+    cotangents = cotangents_of(order, {n: n for n in order}, {root: as_node(1.0)}, set(wrt))
+    by_name = {n.payload: g for n, g in cotangents.items() if n.op == "var"}
+    return {name: as_node(by_name.get(name, 0.0)) for name in wrt}
