@@ -88,12 +88,21 @@ def run() -> None:
         _fallback(problem)
 
 
+def _hint_leading_minus(option: str | None) -> None:
+    """An unknown '-x' is most likely an expression such as -x^2 read as an option."""
+    if not option or option.startswith("--"):
+        return
+    token = next((arg for arg in sys.argv[1:] if arg.startswith(option)), option)
+    sys.stderr.write(f"hint: an expression that starts with '-' goes after '--': adcalc eval -- '{token}'\n")
+
+
 def _fallback(problem: Exception) -> None:
     # typer's command-line parsing errors (bad option, missing argument) know how to show
     # themselves and carry click's exit code, 2 for usage errors.
     show, exit_code = getattr(problem, "show", None), getattr(problem, "exit_code", None)
     if callable(show) and isinstance(exit_code, int):
         show()
+        _hint_leading_minus(getattr(problem, "option_name", None))
         sys.exit(exit_code)
     if State.debug:
         raise problem

@@ -7,7 +7,7 @@ from typing import Any
 
 from .errors import DomainError, MissingVariables
 from .nodes import Node
-from .ops import OPS, apply, rules_of
+from .ops import OPS, apply, call_rule, rules_of
 
 
 def check_inputs(order: Iterable[Node], at: Mapping[str, Any]) -> None:
@@ -54,7 +54,7 @@ def tangents_of(order: list[Node], values: Mapping[Node, Any], seeds: Mapping[st
             tangent = tangents.get(child)
             if rule is None or tangent is None:
                 continue
-            part = rule(*args, values[n], tangent)
+            part = call_rule(rule, args, values[n], tangent)
             total = part if total is None else total + part
         if total is not None:
             tangents[n] = total

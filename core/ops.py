@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import MissingRule
-from .scalar import COMPLEX, SCALAR
+from .scalar import COMPLEX, IEEE, SCALAR, apply_ieee
 
 Rule = Callable[..., Any]
 
@@ -126,6 +126,20 @@ def _apply_complex(name: str, *args: Any) -> Any:
 
 
 register_kind(complex, 1, _apply_complex)
+register_kind(IEEE, 0, apply_ieee)
+
+
+def call_rule(rule: Rule, args: list[Any], out: Any, incoming: Any) -> Any:
+    """rule(*args, out, incoming); where Python raises (1/0), the IEEE result (inf, NaN) instead."""
+    try:
+        return rule(*args, out, incoming)
+    except (ArithmeticError, ValueError):
+        retried = rule(*(_ieee(a) for a in args), _ieee(out), _ieee(incoming))
+        return float(retried) if isinstance(retried, IEEE) else retried
+
+
+def _ieee(value: Any) -> Any:
+    return IEEE(value) if type(value) is float or type(value) is int else value
 
 
 def _fn(name: str) -> Callable[..., Any]:

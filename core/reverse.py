@@ -12,7 +12,7 @@ from typing import Any
 
 from .forward import is_zero
 from .nodes import Node, topological_order
-from .ops import OPS, rules_of
+from .ops import OPS, call_rule, rules_of
 
 
 def active_nodes(order: list[Node], wrt: Collection[str] | None) -> set[Node]:
@@ -49,7 +49,7 @@ def cotangents_of(
         for child, rule in zip(n.inputs, rules_of(n.op, "vjp", n.span), strict=True):
             if rule is None or child not in active:
                 continue
-            part = fit_shape(rule(*args, out, g), values[child])
+            part = fit_shape(call_rule(rule, args, out, g), values[child])
             previous = cotangents.get(child)
             cotangents[child] = part if previous is None else previous + part
     return cotangents

@@ -220,3 +220,49 @@ COMPLEX: dict[str, Callable[..., complex]] = {
     "sigmoid": _complex_sigmoid,
     "softplus": _complex_softplus,
 }
+
+
+class IEEE(float):
+    """A float whose arithmetic never raises: 1/0 is inf, 0/0 and (-8)**(1/3) are NaN.
+
+    Rules run on plain floats, which is fast; at the rare point where Python raises (a
+    derivative 0.5/sqrt(x) at x = 0), the evaluator runs the rule again on IEEE floats.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other: float) -> IEEE:
+        return IEEE(float(self) + float(other))
+
+    __radd__ = __add__
+
+    def __sub__(self, other: float) -> IEEE:
+        return IEEE(float(self) - float(other))
+
+    def __rsub__(self, other: float) -> IEEE:
+        return IEEE(float(other) - float(self))
+
+    def __mul__(self, other: float) -> IEEE:
+        return IEEE(float(self) * float(other))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: float) -> IEEE:
+        return IEEE(_div(float(self), float(other)))
+
+    def __rtruediv__(self, other: float) -> IEEE:
+        return IEEE(_div(float(other), float(self)))
+
+    def __pow__(self, other: float) -> IEEE:  # type: ignore[override]
+        return IEEE(_pow(float(self), float(other)))
+
+    def __rpow__(self, other: float) -> IEEE:  # type: ignore[override]
+        return IEEE(_pow(float(other), float(self)))
+
+    def __neg__(self) -> IEEE:
+        return IEEE(-float(self))
+
+
+def apply_ieee(name: str, *args: float) -> IEEE:
+    """Op `name` on IEEE floats, keeping them IEEE."""
+    return IEEE(SCALAR[name](*(float(a) for a in args)))

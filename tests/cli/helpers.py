@@ -1,0 +1,45 @@
+"""Run the adcalc command in-process (as the console script does) or as a real subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+from adcalc.cli import main
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_inprocess(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str = "") -> Outcome:
+    """adcalc ARGS through the same entry point as the console script, errors included."""
+    main.State.source, main.State.debug = None, False
+    old_argv, old_stdin = sys.argv, sys.stdin
+    import io
+
+    sys.argv, sys.stdin = ["adcalc", *args], io.StringIO(stdin)
+    code = 0
+    try:
+        main.run()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    finally:
+        sys.argv, sys.stdin = old_argv, old_stdin
+    captured = capsys.readouterr()
+    return Outcome(code, captured.out, captured.err)
+
+
+def run_subprocess(args: list[str], stdin: str = "") -> Outcome:
+    """adcalc ARGS as a separate process of the installed console script."""
+    import shutil
+
+    command = shutil.which("adcalc", path=str(__import__("pathlib").Path(sys.executable).parent))
+    argv = [command] if command else [sys.executable, "-m", "adcalc"]
+    done = subprocess.run([*argv, *args], input=stdin, capture_output=True, text=True, timeout=60)
+    return Outcome(done.returncode, done.stdout, done.stderr)
