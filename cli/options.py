@@ -13,6 +13,7 @@ ExprArg = Annotated[
     str,
     typer.Argument(
         help="Expression such as 'sin(x)*y', a .adl program file, or - to read from standard input.",
+        metavar="EXPR",
         show_default=False,
     ),
 ]
@@ -22,12 +23,15 @@ AtOpt = Annotated[
         "--at",
         "-a",
         help="Point: x=1,y=2 (repeatable; values may be constant expressions such as -pi/4).",
+        metavar="NAME=VALUE,...",
         show_default=False,
     ),
 ]
 WrtOpt = Annotated[
     str | None,
-    typer.Option("--wrt", "-w", help="Differentiate by these variables only: x,y.", show_default=False),
+    typer.Option(
+        "--wrt", "-w", help="Differentiate by these variables only: x,y.", metavar="NAMES", show_default=False
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", "-j", help="Print one JSON object instead of a table.")]
 
