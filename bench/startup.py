@@ -33,7 +33,9 @@ def main() -> None:
     if adcalc is None:
         sys.exit("adcalc is not installed: pip install -e .")
     commands = {
-        "adcalc grad 'sin(x)*y' --at x=1,y=2 --json": [adcalc, "grad", "sin(x)*y", "--at", "x=1,y=2", "--json"],
+        "adcalc grad 'sin(x)*y' --at x=1,y=2 --json": [
+            *(adcalc, "grad", "sin(x)*y", "--at", "x=1,y=2", "--json")
+        ],
         "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
     }
     for command in commands.values():  # warm the file cache and lark's grammar cache
