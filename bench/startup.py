@@ -32,10 +32,9 @@ def main() -> None:
     adcalc = shutil.which("adcalc", path=str(Path(sys.executable).parent)) or shutil.which("adcalc")
     if adcalc is None:
         sys.exit("adcalc is not installed: pip install -e .")
+    one_point = [adcalc, "grad", "sin(x)*y", "--at", "x=1,y=2", "--json"]
     commands = {
-        "adcalc grad 'sin(x)*y' --at x=1,y=2 --json": [
-            *(adcalc, "grad", "sin(x)*y", "--at", "x=1,y=2", "--json")
-        ],
+        "adcalc grad 'sin(x)*y' --at x=1,y=2 --json": one_point,
         "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
     }
     for command in commands.values():  # warm the file cache and lark's grammar cache
