@@ -73,6 +73,7 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
             return args[1]
         if values[1] == 0:
             return args[0]
+        return _fold_negation(name, args)
     elif name == "sub":
         if values[1] == 0:
             return args[0]
@@ -80,6 +81,7 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
             return graph_apply("neg", args[1])
         if args[0] is args[1]:
             return const(0.0)
+        return _fold_negation(name, args)
     elif name == "mul":
         for mine, other in ((0, 1), (1, 0)):
             if values[mine] == 1:
@@ -88,11 +90,13 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
                 return const(0.0)
             if values[mine] == -1:
                 return graph_apply("neg", args[other])
+        return _pull_negation(name, args)
     elif name == "div":
         if values[1] == 1:
             return args[0]
         if values[0] == 0:
             return const(0.0)
+        return _pull_negation(name, args)
     elif name == "neg" and args[0].op == "neg":
         return args[0].inputs[0]
     elif name == "pow":
@@ -105,6 +109,26 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
             return args[1] if values[0] else args[2]
         if args[1] is args[2]:
             return args[1]
+    return None
+
+
+def _fold_negation(name: str, args: tuple[Node, ...]) -> Node | None:
+    # a + (-b) -> a - b, (-a) + b -> b - a, a - (-b) -> a + b: exact in IEEE arithmetic
+    left, right = args
+    if right.op == "neg":
+        return graph_apply("sub" if name == "add" else "add", left, right.inputs[0])
+    if name == "add" and left.op == "neg":
+        return graph_apply("sub", right, left.inputs[0])
+    return None
+
+
+def _pull_negation(name: str, args: tuple[Node, ...]) -> Node | None:
+    # (-a)*b -> -(a*b), a/(-b) -> -(a/b): exact, and lets the sign meet an add or sub above
+    if any(a.op == "neg" for a in args):
+        plain = [a.inputs[0] if a.op == "neg" else a for a in args]
+        product = graph_apply(name, *plain)
+        negations = sum(a.op == "neg" for a in args)
+        return product if negations == 2 else graph_apply("neg", product)
     return None
 
 
