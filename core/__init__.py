@@ -9,6 +9,7 @@
 from . import elementary as _elementary  # noqa: F401  (fills the op registry)
 from . import graph as _graph  # noqa: F401  (makes nodes a kind of value)
 from .api import Evaluation, Expression, Gradient, evaluate, gradient, parse
+from .compiled import Compiled, compile  # noqa: A004  (adcalc.compile, as the issue names it)
 from .errors import AdcalcError, DomainError, EvaluationError, ParseError, Span
 from .nodes import Node, topological_order
 from .ops import OPS, OpDef, register
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "AdcalcError",
+    "Compiled",
     "DomainError",
     "Evaluation",
     "EvaluationError",
@@ -27,6 +29,7 @@ __all__ = [
     "OpDef",
     "ParseError",
     "Span",
+    "compile",
     "evaluate",
     "gradient",
     "parse",

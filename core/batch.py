@@ -1,0 +1,144 @@
+"""Many points at once: value, gradient and Hessian graphs evaluated over numpy arrays.
+
+The derivatives are built once as graphs (reverse mode run on nodes, twice for the Hessian),
+so every row goes through the same op rules as the scalar path, and then evaluated as
+generated numpy code over blocks of rows (see codegen_numpy.py) on two threads. Nothing here
+loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from . import arrays as _arrays  # noqa: F401  (numpy arrays become a kind of value)
+from .codegen_numpy import Kernel, compile_numpy
+from .errors import MissingVariables
+from .forward import values_of
+from .nodes import Node, topological_order
+from .reverse import gradient_graph
+
+BLOCK = 16384  # rows per block: ~20 live buffers of 128 kB stay in a core's L2 cache
+THREADS = min(2, os.cpu_count() or 1)
+
+
+def value_name() -> str:
+    return "value"
+
+
+def gradient_name(variable: str) -> str:
+    """Output column of ∂f/∂variable: d_x."""
+    return f"d_{variable}"
+
+
+def hessian_name(first: str, second: str) -> str:
+    """Output column of ∂²f/∂first∂second: d2_x_y (upper triangle, wrt order)."""
+    return f"d2_{first}_{second}"
+
+
+def derivative_outputs(root: Node, wrt: Sequence[str], order: int = 1) -> tuple[list[str], list[Node]]:
+    """(column names, graphs): the value, then the gradient (order >= 1), then the Hessian's
+    upper triangle (order 2), each entry ∂/∂wrt[j] of the gradient graph ∂f/∂wrt[i], i <= j."""
+    names, nodes = [value_name()], [root]
+    if order >= 1:
+        gradient = gradient_graph(root, wrt)
+        names += [gradient_name(v) for v in wrt]
+        nodes += [gradient[v] for v in wrt]
+        if order >= 2:
+            for i, first in enumerate(wrt):
+                second_row = gradient_graph(gradient[first], wrt[i:])
+                for second in wrt[i:]:
+                    names.append(hessian_name(first, second))
+                    nodes.append(second_row[second])
+    return names, nodes
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(THREADS, thread_name_prefix="adcalc-batch")
+
+
+@dataclass
+class Plan:
+    """Compiled outputs over named variables: `run(columns)` -> array (outputs, rows)."""
+
+    variables: tuple[str, ...]
+    names: tuple[str, ...]
+    outputs: tuple[Node, ...]
+    kernel: Kernel = field(repr=False)
+    block: int = BLOCK
+
+    def run(self, columns: Sequence[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+        """All outputs for 1-D float64 columns of equal length (one per variable, in order)."""
+        rows = len(columns[0]) if columns else 1
+        if out is None:
+            out = np.empty((len(self.outputs), rows))
+        starts = range(0, rows, self.block)
+        threads = min(THREADS, len(starts))
+        if threads <= 1:
+            self._blocks(columns, out, starts)
+        else:
+            work = [_pool().submit(self._blocks, columns, out, starts[k::threads]) for k in range(threads)]
+            for done in work:
+                done.result()
+        return out
+
+    def _blocks(self, columns: Sequence[np.ndarray], out: np.ndarray, starts: range) -> None:
+        rows = out.shape[1]
+        size = min(self.block, rows)
+        buffers = [np.empty(size) for _ in range(self.kernel.buffers)]
+        with np.errstate(all="ignore"):  # domain errors give NaN, reported per row by callers
+            for start in starts:
+                self.kernel.run(columns, out, start, min(start + self.block, rows), buffers)
+
+
+def plan(outputs: Sequence[Node], names: Sequence[str], variables: Sequence[str]) -> Plan:
+    """A Plan evaluating the output graphs as generated numpy code over blocks of rows."""
+    return Plan(tuple(variables), tuple(names), tuple(outputs), compile_numpy(outputs, variables))
+
+
+def broadcast_columns(variables: Sequence[str], arrays: Mapping[str, Any]) -> tuple[list[np.ndarray], tuple]:
+    """(flat float64 columns, common shape): every variable broadcast to one shape, so that each
+    row's derivatives are its own (a shared scalar is not summed over the rows)."""
+    missing = [name for name in variables if name not in arrays]
+    if missing:
+        raise MissingVariables(", ".join(missing))
+    values = [np.asarray(arrays[name], dtype=np.float64) for name in variables]
+    shape = np.broadcast_shapes(*(v.shape for v in values)) if values else ()
+    columns = [np.ascontiguousarray(np.broadcast_to(v, shape)).reshape(-1) for v in values]
+    return columns, shape
+
+
+def nan_reasons(root: Node, variables: Sequence[str], columns: Sequence[np.ndarray]) -> list[str]:
+    """For rows whose value is NaN: which operation first made it so (one message per row)."""
+    order = topological_order(root)
+    values = values_of(order, dict(zip(variables, columns, strict=True)))
+    messages = []
+    for row in range(len(columns[0]) if columns else 1):
+        messages.append(_nan_origin(root, values, row))
+    return messages
+
+
+def _nan_origin(root: Node, values: Mapping[Node, Any], row: int) -> str:
+    def at(n: Node) -> float:
+        value = values[n]
+        return float(value[row]) if isinstance(value, np.ndarray) and value.ndim else float(value)
+
+    current = root
+    while True:
+        if current.op == "where":
+            condition, a, b = current.inputs
+            chosen = a if at(condition) else b
+            inputs = [chosen] if at(chosen) != at(chosen) else [condition]
+        else:
+            inputs = [i for i in current.inputs if at(i) != at(i)]
+        if not inputs or current.op == "var":
+            shown = ", ".join(f"{at(i):.6g}" for i in current.inputs)
+            return f"{current.op}({shown}) is undefined"
+        current = inputs[0]
