@@ -16,6 +16,30 @@ from .ops import OPS, OpDef, register
 
 __version__ = "0.1.0"
 
+# Derivative APIs beyond the gradient load on first use, so `import adcalc` stays quick.
+_LAZY = {
+    "derivative": "derivatives",
+    "gradient_forward": "derivatives",
+    "gradient_function": "derivatives",
+    "hessian": "derivatives",
+    "hessian_function": "derivatives",
+    "hvp": "derivatives",
+    "jacobian": "derivatives",
+    "jvp": "derivatives",
+    "diff": "symbolic",
+    "taylor": "series",
+    "explain": "trace",
+    "check": "methods",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'adcalc' has no attribute {name!r}")
+
 __all__ = [
     "OPS",
     "AdcalcError",

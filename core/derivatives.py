@@ -245,10 +245,32 @@ def derivative(
     """
     from math import factorial
 
-    from .taylor import taylor
+    from .series import taylor
 
     series = taylor(expr, at, order, wrt)
     value = series.coefficients[order] * factorial(order)
     return HigherDerivative(
         series.expression, series.at, series.coefficients[0], series.wrt, order, _float(value)
     )
+
+
+def hessian_function(
+    expr: Expression | str, variables: Sequence[str] | None = None, vectorize: bool = True
+) -> Any:
+    """A compiled Hessian (prepared.HessianFunction): prepare once, then h(x) -> n x n numpy array.
+
+    >>> h = adcalc.hessian_function("x^2*y")
+    >>> h([1.0, 2.0])                      # [[4, 2], [2, 0]]
+    """
+    from .prepared import HessianFunction  # numpy: imported only here
+
+    return HessianFunction(expr, variables, vectorize)
+
+
+def gradient_function(
+    expr: Expression | str, variables: Sequence[str] | None = None, vectorize: bool = True
+) -> Any:
+    """A compiled gradient (prepared.GradientFunction): g(x) -> numpy vector."""
+    from .prepared import GradientFunction
+
+    return GradientFunction(expr, variables, vectorize)
