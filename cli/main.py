@@ -43,9 +43,20 @@ def eval_(expr: ExprArg, at: AtOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def grad(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOpt = False) -> None:
+def grad(
+    expr: ExprArg,
+    at: AtOpt = None,
+    wrt: WrtOpt = None,
+    as_json: JsonOpt = False,
+    mode: Annotated[str, typer.Option("--mode", "-m", help="reverse or forward.")] = "reverse",
+    order: Annotated[int, typer.Option("--order", "-k", help="k-th derivative (one variable).")] = 1,
+) -> None:
     """Value and gradient by reverse mode: [cyan]adcalc grad 'sin(x)*y' --at x=1,y=2[/cyan]."""
     point = parse_at(at)
+    if mode != "reverse" or order != 1:  # forward mode and k-th derivatives live in cli/derivatives.py
+        from .derivatives import grad_by
+
+        return grad_by(load(expr), point, parse_names(wrt), mode, order, as_json)
     render.gradient(adcalc.gradient(load(expr), at=point, wrt=parse_names(wrt)), as_json)
 
 
@@ -109,6 +120,9 @@ def _fallback(problem: Exception) -> None:
     sys.stderr.write(f"error: internal error: {type(problem).__name__}: {problem} (rerun with --debug)\n")
     sys.exit(1)
 
+
+from . import derivatives  # noqa: E402,F401  (registers jvp, jacobian, hessian, hvp, taylor, diff, explain, check, graph)
+from . import batch  # noqa: E402,F401  (registers batch)
 
 if __name__ == "__main__":
     run()

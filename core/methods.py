@@ -111,14 +111,19 @@ def check(expr: Expression | str, at: Mapping[str, Any], wrt: Sequence[str] | No
     rows = [Method("reverse AD", truth, 2, "1 forward + 1 reverse sweep", seconds, 0.0)]
     order = topological_order(expression.root)
     for name, count, cost, compute in [
-        ("forward AD", n, f"{n} forward sweeps (one per input)", lambda: _forward(expression, at, names)),
+        ("forward AD", n, f"{n} forward sweeps, one per input", lambda: _forward(expression, at, names)),
         (
             "central differences",
             2 * n,
-            f"2n = {2 * n} evaluations",
+            f"2n = {2 * n} evaluations, h = cbrt(eps)·max(1, |x|)",
             lambda: _central(order, expression, at, names),
         ),
-        ("complex step", n, f"{n} complex evaluations", lambda: _complex_step(order, expression, at, names)),
+        (
+            "complex step",
+            n,
+            f"{n} complex evaluations, h = 1e-20",
+            lambda: _complex_step(order, expression, at, names),
+        ),
         ("symbolic (diff)", 1, "", lambda: _symbolic(expression, at, names)),
     ]:
         rows.append(_row(name, count, cost, compute, truth))
@@ -201,4 +206,4 @@ def _symbolic(
         graph = parse_bindings(derivative.text[name])[0]  # the printed text, parsed back
         size += len(derivative.text[name])
         partials[name] = float(_value(topological_order(graph), graph, at))
-    return partials, f"diff, print ({size} chars), parse back, 1 evaluation"
+    return partials, f"diff, print ({size} chars), parse, evaluate"

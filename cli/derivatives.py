@@ -1,0 +1,191 @@
+"""Commands for every kind of derivative: jvp, jacobian, hessian, hvp, taylor, diff, explain, check, graph.
+
+Registered on the main app by one import at the bottom of cli/main.py. Nothing heavy is imported
+at module level: each command imports the core module it needs when it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from adcalc.errors import BadValue, UsageError
+
+from . import tables
+from .main import State, app, load
+from .options import AtOpt, ExprArg, JsonOpt, WrtOpt, parse_at, parse_names, read_expression, split_top_level
+
+DirOpt = Annotated[
+    list[str] | None,
+    typer.Option("--dir", "-d", help="Direction: x=1,y=0 (variables left out get 0).", show_default=False),
+]
+ModeOpt = Annotated[
+    str | None,
+    typer.Option("--mode", "-m", help="forward or reverse (default: by shape).", show_default=False),
+]
+OrderOpt = Annotated[int, typer.Option("--order", "-k", help="Highest order.")]
+OutputsArg = Annotated[
+    str,
+    typer.Argument(
+        help="Outputs: 'x*y, sin(x)+y' or '[x*y, sin(x)+y]', or - for standard input.", show_default=False
+    ),
+]
+
+
+def direction_of(items: list[str] | None) -> dict[str, float]:
+    """The --dir direction; it must be given."""
+    if not items:
+        raise UsageError("give a direction with --dir, such as --dir x=1,y=0")
+    return parse_at(items)
+
+
+def mode_of(mode: str | None, allowed: tuple[str, ...] = ("forward", "reverse")) -> str | None:
+    if mode is not None and mode not in allowed:
+        raise BadValue(f"--mode must be {' or '.join(allowed)}, got {mode!r}")
+    return mode
+
+
+@app.command()
+def jvp(expr: ExprArg, at: AtOpt = None, direction: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """∇f·v by one forward sweep: [cyan]adcalc jvp 'x*y' --at x=1,y=2 --dir x=1[/cyan]."""
+    import adcalc
+
+    point, seeds = parse_at(at), direction_of(direction)
+    tables.directional(adcalc.jvp(load(expr), at=point, direction=seeds), "∇f·v", as_json)
+
+
+@app.command()
+def hvp(
+    expr: ExprArg, at: AtOpt = None, direction: DirOpt = None, wrt: WrtOpt = None, as_json: JsonOpt = False
+) -> None:
+    """H·v without forming H: [cyan]adcalc hvp 'x^2*y' --at x=1,y=2 --dir x=1[/cyan]."""
+    import adcalc
+
+    point, seeds = parse_at(at), direction_of(direction)
+    tables.directional(
+        adcalc.hvp(load(expr), at=point, direction=seeds, wrt=parse_names(wrt)), "H·v", as_json
+    )
+
+
+def split_outputs(argument: str) -> list[str]:
+    """'x*y, sin(x)+y' or '[x*y, sin(x)+y]' -> the output expressions' texts."""
+    text, _ = read_expression(argument)
+    stripped = text.strip()
+    if stripped.startswith("[") and stripped.endswith("]"):
+        stripped = stripped[1:-1]
+    parts = split_top_level(stripped)
+    if not parts:
+        raise UsageError("no output expressions given")
+    return parts
+
+
+@app.command()
+def jacobian(
+    exprs: OutputsArg, at: AtOpt = None, wrt: WrtOpt = None, mode: ModeOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Jacobian of several outputs: [cyan]adcalc jacobian 'x*y, sin(x)+y' --at x=1,y=2[/cyan].
+
+    Forward mode (one sweep per input) when there are fewer inputs than outputs, else reverse
+    mode (one sweep per output); --mode overrides.
+    """
+    import adcalc
+
+    point = parse_at(at)
+    expressions = [load(part) for part in split_outputs(exprs)]
+    State.source = None
+    result = adcalc.jacobian(expressions, at=point, wrt=parse_names(wrt), mode=mode_of(mode))
+    tables.jacobian(result, as_json)
+
+
+@app.command()
+def hessian(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOpt = False) -> None:
+    """Value, gradient and Hessian: [cyan]adcalc hessian 'x^2*y' --at x=1,y=2[/cyan]."""
+    import adcalc
+
+    point = parse_at(at)
+    tables.hessian(adcalc.hessian(load(expr), at=point, wrt=parse_names(wrt)), as_json)
+
+
+@app.command()
+def taylor(
+    expr: ExprArg, at: AtOpt = None, order: OrderOpt = 8, wrt: WrtOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Taylor coefficients (series arithmetic): [cyan]adcalc taylor 'exp(x)' --at x=0 --order 8[/cyan]."""
+    import adcalc
+
+    point, names = parse_at(at), parse_names(wrt)
+    if names is not None and len(names) != 1:
+        raise BadValue("--wrt takes one variable for a Taylor series")
+    tables.taylor(adcalc.taylor(load(expr), at=point, order=order, wrt=names and names[0]), as_json)
+
+
+@app.command()
+def diff(expr: ExprArg, wrt: WrtOpt = None, order: OrderOpt = 1, as_json: JsonOpt = False) -> None:
+    """Symbolic derivative as an adcalc expression: [cyan]adcalc diff 'sin(x)*y' --wrt x[/cyan].
+
+    Shared subexpressions are printed once, as lines 't1 = ...' before the result.
+    """
+    import adcalc
+
+    if order < 1:
+        raise BadValue(f"--order must be 1 or more, got {order}")
+    tables.derivative(adcalc.diff(load(expr), wrt=parse_names(wrt), order=order), as_json)
+
+
+@app.command()
+def explain(
+    expr: ExprArg, at: AtOpt = None, mode: ModeOpt = None, direction: DirOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Evaluation trace, textbook style: [cyan]adcalc explain 'ln(x1)+x1*x2-sin(x2)' --at x1=2,x2=5[/cyan].
+
+    Reverse mode (default): the primal trace, then the adjoint trace ending in the gradient.
+    --mode forward --dir x1=1: the tangent trace instead.
+    """
+    import adcalc
+
+    point, mode = parse_at(at), mode_of(mode) or "reverse"
+    seeds = direction_of(direction) if mode == "forward" else None
+    tables.trace(adcalc.explain(load(expr), at=point, mode=mode, direction=seeds), as_json)
+
+
+@app.command()
+def check(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOpt = False) -> None:
+    """The gradient five ways, errors, costs, times: [cyan]adcalc check 'x*sin(y)' --at x=1,y=2[/cyan]."""
+    import adcalc
+
+    point = parse_at(at)
+    tables.check(adcalc.check(load(expr), at=point, wrt=parse_names(wrt)), as_json)
+
+
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="tree, dot (Graphviz) or json.")]
+
+
+@app.command()
+def graph(expr: ExprArg, form: FormatOpt = "tree", as_json: JsonOpt = False) -> None:
+    """The expression DAG: [cyan]adcalc graph 'sin(x)*sin(x)'[/cyan]; [cyan]--format dot | dot -Tsvg[/cyan].
+
+    In the tree a shared node is drawn once; later uses show '↑ v7 (shared)'.
+    """
+    form = "json" if as_json else form
+    if form not in ("tree", "dot", "json"):
+        raise BadValue(f"--format must be tree, dot or json, got {form!r}")
+    tables.graph(load(expr), form)
+
+
+def grad_by(
+    expression: Any, point: dict[str, Any], wrt: list[str] | None, mode: str, order: int, as_json: bool
+) -> None:
+    """`adcalc grad` with --mode forward or --order k (called from cli/main.py)."""
+    import adcalc
+
+    from . import render
+
+    mode_of(mode)
+    if order < 1:
+        raise BadValue(f"--order must be 1 or more, got {order}")
+    if order == 1:
+        compute = adcalc.gradient_forward if mode == "forward" else adcalc.gradient
+        return render.gradient(compute(expression, at=point, wrt=wrt), as_json)
+    if wrt is not None and len(wrt) != 1:
+        raise BadValue("--order k needs one variable: give it with --wrt")
+    tables.higher(adcalc.derivative(expression, at=point, order=order, wrt=wrt and wrt[0]), as_json)

@@ -1,0 +1,108 @@
+"""The expression DAG for people (rich tree), for Graphviz (dot) and for programs (JSON).
+
+Operations are numbered v1, v2, ... in evaluation order (inputs first). Every walk uses an
+explicit stack, so a graph thousands of levels deep does not hit Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from adcalc.nodes import Node, topological_order
+from adcalc.ops import OPS
+
+
+def _labels(order: list[Node]) -> dict[Node, str]:
+    labels, count = {}, 0
+    for n in order:
+        if n.inputs:
+            count += 1
+            labels[n] = f"v{count}"
+    return labels
+
+
+def _leaf(n: Node) -> str:
+    if n.op == "var":
+        return str(n.payload)
+    value = n.payload
+    return repr(value)[:-2] if repr(value).endswith(".0") else repr(value)
+
+
+def _uses(order: list[Node]) -> Counter[Node]:
+    return Counter(i for n in order for i in n.inputs)
+
+
+def tree(expression: Any) -> tuple[Any, int, int]:
+    """(rich Tree, node count, shared operations): each shared operation drawn once."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    order = topological_order(expression.root)
+    labels, uses = _labels(order), _uses(order)
+
+    def text(n: Node) -> str:
+        if not n.inputs:
+            return f"[cyan]{escape(_leaf(n))}[/cyan]" if n.op == "var" else escape(_leaf(n))
+        symbol = OPS[n.op].symbol if n.op in OPS else None
+        shown = f"{n.op} {escape(symbol)}" if symbol else n.op
+        mark = "  [yellow](shared)[/yellow]" if uses[n] > 1 else ""
+        return f"[bold]{shown}[/bold]  [dim]{labels[n]}[/dim]{mark}"
+
+    root = Tree(text(expression.root))
+    drawn = {expression.root}
+    stack = [(child, root) for child in reversed(expression.root.inputs)]
+    while stack:
+        n, parent = stack.pop()
+        if n.inputs and n in drawn:
+            parent.add(f"[yellow]↑ {labels[n]} (shared)[/yellow]")
+            continue
+        drawn.add(n)
+        branch = parent.add(text(n))
+        stack.extend((child, branch) for child in reversed(n.inputs))
+    shared = sum(1 for n in order if n.inputs and uses[n] > 1)
+    return root, len(order), shared
+
+
+def dot(expression: Any) -> str:
+    """Graphviz source: one node statement per DAG node, one edge per input (root at the top)."""
+    order = topological_order(expression.root)
+    ids = {n: f"n{k}" for k, n in enumerate(order)}
+    lines = ["digraph adcalc {", "  node [fontname=Helvetica];"]
+    labels = _labels(order)
+    for n in order:
+        if n.inputs:
+            label, shape = f"{n.op}\\n{labels[n]}", "box"
+        else:
+            label, shape = _leaf(n), "ellipse" if n.op == "var" else "plaintext"
+        lines.append(f'  {ids[n]} [label="{label}", shape={shape}];')
+    for n in order:
+        for position, child in enumerate(n.inputs):
+            extra = f' [label="{position}"]' if len(n.inputs) > 1 and n.op not in ("add", "mul") else ""
+            lines.append(f"  {ids[n]} -> {ids[child]}{extra};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def as_dict(expression: Any) -> dict[str, Any]:
+    """{"nodes": [{"id", "op", "value"|"name", "inputs"}], "root", "count", "shared"} in evaluation order."""
+    order = topological_order(expression.root)
+    ids = {n: f"n{k}" for k, n in enumerate(order)}
+    uses = _uses(order)
+    nodes = []
+    for n in order:
+        entry: dict[str, Any] = {"id": ids[n], "op": n.op, "inputs": [ids[i] for i in n.inputs]}
+        if n.op == "const":
+            entry["value"] = n.payload
+        elif n.op == "var":
+            entry["name"] = n.payload
+        entry["uses"] = uses[n]
+        nodes.append(entry)
+    shared = sum(1 for n in order if n.inputs and uses[n] > 1)
+    return {
+        "expression": expression.source,
+        "root": ids[expression.root],
+        "count": len(order),
+        "shared": shared,
+        "nodes": nodes,
+    }
