@@ -122,7 +122,6 @@ def _fallback(problem: Exception) -> None:
 
 
 from . import derivatives  # noqa: E402,F401  (registers jvp, jacobian, hessian, hvp, taylor, diff, explain, check, graph)
-from . import batch  # noqa: E402,F401  (registers batch)
 
 if __name__ == "__main__":
     run()
