@@ -43,7 +43,7 @@ def read_expression(argument: str) -> tuple[str, str | None]:
         if not text:
             raise UsageError("no expression on standard input")
         return text, "<stdin>"
-    if argument.endswith(".adl"):
+    if argument.endswith(".adl"):  # a program (adcalc.parse compiles it by its name)
         path = Path(argument)
         if not path.is_file():
             raise UsageError(f"no such file: {argument}")
@@ -82,7 +82,53 @@ def parse_at(items: list[str] | None) -> dict[str, Any]:
 
 
 def parse_value(name: str, text: str) -> Any:
-    """A number from a constant expression ('2', '-pi/4', 'exp(1)')."""
+    """A number from a constant expression ('2', '-pi/4', 'exp(1)'), an array from a literal
+    ('[[1, 2], [3, 4]]') or from a file ('@A.json', '@A.npy')."""
+    if text.startswith("@"):
+        return read_array(name, text[1:])
+    if text.startswith("["):
+        import numpy as np
+
+        try:
+            return np.asarray(_nested(name, text), dtype=np.float64)
+        except ValueError:
+            raise BadValue(f"--at {name}: {text!r} is not a rectangular array") from None
+    return _number(name, text)
+
+
+def _nested(name: str, text: str) -> Any:
+    # [a, [b, c]] -> nested lists of numbers; each item may be a constant expression
+    text = text.strip()
+    if not text.startswith("["):
+        return _number(name, text)
+    if not text.endswith("]"):
+        raise BadValue(f"--at {name}: an array literal must end with ']'")
+    return [_nested(name, item) for item in split_top_level(text[1:-1])]
+
+
+def read_array(name: str, path_text: str) -> Any:
+    """An array (or number) from a .json file (nested lists) or a .npy file."""
+    import numpy as np
+
+    path = Path(path_text)
+    if not path.is_file():
+        raise BadValue(f"--at {name}=@{path_text}: no such file")
+    try:
+        if path.suffix == ".npy":
+            value = np.load(path, allow_pickle=False)
+        elif path.suffix == ".json":
+            import json
+
+            value = json.loads(path.read_text())
+        else:
+            raise BadValue(f"--at {name}=@{path_text}: expected a .json or .npy file")
+        array = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError, OSError) as problem:
+        raise BadValue(f"--at {name}=@{path_text}: not an array of numbers ({problem})") from None
+    return array if array.ndim else float(array)
+
+
+def _number(name: str, text: str) -> float:
     import adcalc
 
     try:

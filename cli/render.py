@@ -18,8 +18,46 @@ def console(stderr: bool = False) -> Any:
 def number(value: Any) -> str:
     """A float as people read it, in full precision."""
     if isinstance(value, float):
+        value = float(value)  # a numpy float64 prints as a plain float
         return repr(value).replace("inf", "Infinity") if value == value else "NaN"
+    if getattr(value, "ndim", 0):
+        return shape_text(value) + " ↓"
     return str(value)
+
+
+def shape_text(array: Any) -> str:
+    """'3×3 matrix', 'vector of 5'."""
+    if array.ndim == 1:
+        return f"vector of {array.shape[0]}"
+    return "×".join(map(str, array.shape)) + (" matrix" if array.ndim == 2 else " array")
+
+
+def array_table(title: str, array: Any, limit: int = 12) -> Any:
+    """A rich table laid out like the array: a vector as a column, a matrix as rows and columns."""
+    from rich.table import Table
+
+    grid = array.reshape(-1, 1) if array.ndim == 1 else array.reshape(array.shape[0], -1)
+    rows, columns = grid.shape
+    shown_rows, shown_columns = min(rows, limit), min(columns, limit)
+    caption = None
+    if (shown_rows, shown_columns) != (rows, columns):
+        caption = (
+            f"first {shown_rows} of {rows} rows, {shown_columns} of {columns} columns (--json prints all)"
+        )
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    table.add_column("", style="dim", justify="right")
+    for j in range(shown_columns):
+        table.add_column("" if array.ndim == 1 else str(j + 1), justify="right")
+    for i in range(shown_rows):
+        table.add_row(str(i + 1), *[number(float(v)) for v in grid[i, :shown_columns]])
+    return table
+
+
+def arrays(named: dict[str, Any], title: str) -> None:
+    """Print each array among the values as its own table; title is a format with {name}."""
+    for name, value in named.items():
+        if getattr(value, "ndim", 0):
+            console().print(array_table(title.format(name=_escape(name)), value))
 
 
 def print_json(document: dict[str, Any]) -> None:
@@ -27,7 +65,11 @@ def print_json(document: dict[str, Any]) -> None:
 
 
 def point_text(at: dict[str, Any]) -> str:
-    return ", ".join(f"{name} = {number(value)}" for name, value in at.items())
+    """'x = 1.0, A = 3×3 matrix'."""
+    return ", ".join(
+        f"{name} = {shape_text(value) if getattr(value, 'ndim', 0) else number(value)}"
+        for name, value in at.items()
+    )
 
 
 def evaluation(result: Any, as_json: bool) -> None:
@@ -38,9 +80,16 @@ def evaluation(result: Any, as_json: bool) -> None:
 
     table = Table(title=f"[bold]{_escape(result.expression)}[/bold]", title_justify="left")
     table.add_column("at")
-    table.add_column("value", justify="right")
-    table.add_row(point_text(result.at) or "(constant)", number(result.value))
+    values = result.value if isinstance(result.value, dict) else None
+    if values is None:
+        table.add_column("value", justify="right")
+        table.add_row(point_text(result.at) or "(constant)", number(result.value))
+    else:  # a program with several outputs: one column each
+        for name in values:
+            table.add_column(_escape(name), justify="right")
+        table.add_row(point_text(result.at) or "(constant)", *map(number, values.values()))
     console().print(table)
+    arrays(values if values is not None else {"value": result.value}, "{name}")
 
 
 def gradient(result: Any, as_json: bool) -> None:
@@ -55,8 +104,13 @@ def gradient(result: Any, as_json: bool) -> None:
     table.add_column("at", justify="right")
     table.add_column("∂f/∂variable", justify="right")
     for name, partial in result.gradient.items():
-        table.add_row(name, number(result.at.get(name, "")), number(partial))
+        point = result.at.get(name, "")
+        table.add_row(
+            name, shape_text(point) if getattr(point, "ndim", 0) else number(point), number(partial)
+        )
     console().print(table)
+    arrays({"f": result.value}, "f")
+    arrays(result.gradient, "∂f/∂{name}")
     warn_nan(result.gradient)
 
 

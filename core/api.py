@@ -25,6 +25,13 @@ class Expression:
     source: str
     name: str | None = None
     variables: tuple[str, ...] = field(default=())
+    outputs: tuple[tuple[str, Node], ...] = field(default=())  # a program's named outputs
+    program: Any = None  # adcalc.program.Program, for .adl programs (shapes, node order)
+
+    @property
+    def label(self) -> str:
+        """How results name it: a program by its file name, an expression by its text."""
+        return self.name if self.program is not None and self.name else self.source
 
     @property
     def size(self) -> int:
@@ -40,9 +47,24 @@ def parse(text: str, name: str | None = None) -> Expression:
     """
     from .grammar import parse_expr  # the grammar package builds on core, not the reverse
 
+    if _is_program(text, name):
+        from .grammar.program import parse_program
+
+        program = parse_program(text, name)
+        root = program.outputs[0][1]
+        return Expression(root, text, name, tuple(program.inputs), program.outputs, program)
     root = parse_expr(text, name)
     names = tuple(n.payload for n in topological_order(root) if n.op == "var")
     return Expression(root, text, name, names)
+
+
+def _is_program(text: str, name: str | None) -> bool:
+    # a .adl file, or text that starts like a statement (`input x`, `y = ...`, a comment)
+    if name is not None and name.endswith(".adl"):
+        return True
+    import re
+
+    return re.match(r"\s*(#|(input|output|param|def|op|for|if)\b|[A-Za-z_]\w*\s*=(?!=))", text) is not None
 
 
 def as_expression(expr: Expression | str) -> Expression:
@@ -73,11 +95,17 @@ class Gradient(Evaluation):
 
 
 def _checked_values(expression: Expression, at: Mapping[str, Any]) -> tuple[list[Node], dict[Node, Any]]:
-    order = topological_order(expression.root)
+    if expression.program is not None:
+        from .program import bind
+
+        at, order = bind(expression.program, at), list(expression.program.order)
+    else:
+        order = topological_order(expression.root)
     values = values_of(order, at)
-    problem = nan_origin(expression.root, values)
-    if problem is not None:
-        raise problem
+    for root in [n for _, n in expression.outputs] or [expression.root]:
+        problem = nan_origin(root, values)
+        if problem is not None:
+            raise problem
     return order, values
 
 
@@ -89,7 +117,10 @@ def evaluate(expr: Expression | str, at: Mapping[str, Any]) -> Evaluation:
     """
     expression = as_expression(expr)
     _, values = _checked_values(expression, at)
-    return Evaluation(expression.source, _used(expression, at), values[expression.root])
+    value = values[expression.root]
+    if len(expression.outputs) > 1:  # a program with several outputs: name -> value
+        value = {name: values[n] for name, n in expression.outputs}
+    return Evaluation(expression.label, _used(expression, at), value)
 
 
 def wrt_names(expression: Expression, wrt: Sequence[str] | None, at: Mapping[str, Any]) -> list[str]:
@@ -112,12 +143,16 @@ def gradient(
     {'x': 3.0, 'y': 2.0}
     """
     expression = as_expression(expr)
+    if expression.program is not None:
+        from .program import check_scalar_output
+
+        check_scalar_output(expression.program)
     names = wrt_names(expression, wrt, at)
     order, values = _checked_values(expression, at)
     cotangents = cotangents_of(order, values, {expression.root: 1.0}, set(names))
     by_name = {n.payload: g for n, g in cotangents.items() if n.op == "var"}
     partials = {name: _as_float(by_name.get(name, 0.0)) for name in names}
-    return Gradient(expression.source, _used(expression, at), values[expression.root], partials)
+    return Gradient(expression.label, _used(expression, at), values[expression.root], partials)
 
 
 def _used(expression: Expression, at: Mapping[str, Any]) -> dict[str, Any]:

@@ -46,13 +46,28 @@ def cotangents_of(
             continue
         args = [values[i] for i in n.inputs]
         out = values[n]
+        masked = getattr(g, "ndim", 0) and not OPS[n.op].extra.get("array")
         for child, rule in zip(n.inputs, rules_of(n.op, "vjp", n.span), strict=True):
             if rule is None or child not in active:
                 continue
-            part = fit_shape(call_rule(rule, args, out, g), values[child])
+            part = call_rule(rule, args, out, g)
+            if masked:
+                part = zero_where_zero(part, g)
+            part = fit_shape(part, values[child])
             previous = cotangents.get(child)
             cotangents[child] = part if previous is None else previous + part
     return cotangents
+
+
+def zero_where_zero(part: Any, g: Any) -> Any:
+    """An element-wise op's cotangent, exactly 0 wherever g is 0 (the array form of skipping a zero g).
+
+    Each element of an element-wise op's output depends on one element of each input, so a zero
+    g there can only have produced 0 * inf = NaN, from the branch of a `where` not taken.
+    """
+    import numpy as np
+
+    return np.where(g == 0, 0.0, part)
 
 
 def fit_shape(cotangent: Any, like: Any) -> Any:

@@ -1,0 +1,184 @@
+"""What names mean in a program: calls (defs, custom ops, matrix and scalar functions), literals
+and indexing, each checked while the program compiles.
+
+Indices are 1-based and ranges inclusive, as in the maths (x₁ … xₙ, `for i in 1..n`):
+`x[1]` is the first element, `x[2:n]` the second to the last, `A[:, 1]` the first column.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from adcalc import custom, tensor
+from adcalc.elementary import ALIASES, VARIADIC
+from adcalc.elementary import FUNCTIONS as SCALAR_FUNCTIONS
+from adcalc.errors import ArityError, Span, UnknownFunction
+from adcalc.nodes import Node
+from adcalc.ops import OPS
+from adcalc.program import Builder, ProgramError, Redefinition, Scope
+from adcalc.shapes import RULES, Shape, ShapeError, broadcast, show, stack_shape
+from adcalc.tensor import Static
+
+from .build import _suggest
+
+BUILTINS = sorted({*SCALAR_FUNCTIONS, *tensor.FUNCTIONS})
+
+
+def call(b: Builder, name: str, arguments: list[Node], span: Span, whole: Span | None) -> Node:
+    """The node for name(arguments): a def is inlined, anything else becomes one op node."""
+    if name in b.functions:
+        return b.call(b.functions[name], arguments, whole)
+    if name in b.custom:
+        return b.custom[name].apply(b, arguments, whole)
+    if name == "eye":
+        _arity(name, arguments, 1, span)
+        n = b.integer(arguments[0], "the size of eye(n)")
+        return b.make("eye", (b.const(Static((n,))),), whole)
+    if name == "reshape":
+        if len(arguments) < 2:
+            raise ArityError("reshape(x, sizes...) takes an array and one or more sizes", span)
+        sizes = Static(b.integer(a, "a size") for a in arguments[1:])
+        return b.make("reshape", (arguments[0], b.const(sizes)), whole)
+    if name in tensor.FUNCTIONS:
+        _arity(name, arguments, tensor.FUNCTIONS[name], span)
+        return b.make(name, tuple(arguments), whole)
+    if name not in SCALAR_FUNCTIONS:
+        known = BUILTINS + list(b.functions) + list(b.custom)
+        raise UnknownFunction(_suggest(name, known), span)
+    op = ALIASES.get(name, name)
+    if op in VARIADIC:
+        if len(arguments) < 2:
+            raise ArityError(f"{name}() takes 2 or more arguments, got {len(arguments)}", span)
+        return functools.reduce(lambda x, y: b.make(op, (x, y), whole), arguments)
+    _arity(name, arguments, OPS[op].arity, span)
+    return b.make(op, tuple(arguments), whole)
+
+
+def _arity(name: str, arguments: list[Node], arity: int | None, span: Span) -> None:
+    if arity is not None and len(arguments) != arity:
+        raise ArityError(f"{name}() takes {arity} argument{'s' * (arity != 1)}, got {len(arguments)}", span)
+
+
+def check_new_function(b: Builder, name: str, parameters: tuple[str, ...], span: Span) -> None:
+    """A def or op name must be new and not a built-in; its parameters distinct."""
+    b.declare(name, span)
+    if name in BUILTINS or name in ALIASES:
+        raise Redefinition(f"'{name}' is a built-in function", span)
+    if len(set(parameters)) != len(parameters):
+        raise ProgramError(f"{name}: a parameter name appears twice", span)
+
+
+def literal(b: Builder, items: list[Node], span: Span) -> Node:
+    """[a, b, ...]: constant numbers become one array node; anything else a stack of items."""
+    if all(i.op == "const" and type(i.payload) is float for i in items):
+        return b.make("array", (b.const(Static(i.payload for i in items)),), span)
+    if all(i.op == "array" for i in items):
+        rows = [i.inputs[0].payload for i in items]
+        if len({len(r) for r in rows}) == 1 and all(b.shape(i) == b.shape(items[0]) for i in items):
+            return b.make("array", (b.const(Static(rows)),), span)
+    shape = stack_shape([b.shape(i) for i in items], span)
+    return b.make(tensor.stack_op(len(items)), (b.const(Static(shape)), *items), span)
+
+
+@dataclass
+class Range:
+    """a:b in an index (either end may be left out)."""
+
+    start: Any
+    stop: Any
+    span: Span | None
+
+
+def index(b: Builder, x: Node, items: list[Any], env: dict[str, Node], span: Span) -> Node:
+    """x[i], A[i, j], x[a:b], A[:, j]: 1-based, inclusive, checked against the shape."""
+    shape = b.shape(x)
+    if len(items) > len(shape):
+        raise ShapeError(f"{len(items)} indices for a value of shape {show(shape)}", span)
+    key: list[Any] = []
+    for axis, item in enumerate(items):
+        size = shape[axis]
+        if isinstance(item, Range):
+            start = 1 if item.start is None else b.integer(item.start(b, env), "an index")
+            stop = size if item.stop is None else b.integer(item.stop(b, env), "an index")
+            if not 1 <= start <= stop <= size:
+                raise ProgramError(f"range {start}:{stop} is outside 1:{size}", item.span)
+            key.append((start - 1, stop))
+        else:
+            at = item(b, env)
+            i = b.integer(at, "an index")
+            if not 1 <= i <= size:
+                raise ProgramError(f"index {i} is outside 1..{size}", at.span or span)
+            key.append(i - 1)
+    return b.make("index", (x, b.const(Static(key))), span)
+
+
+@dataclass
+class CustomOp:
+    """An `op` definition: value and gradient expressions, registered as an op at first use."""
+
+    name: str
+    parameters: tuple[str, ...]
+    value: Any
+    rules: list[Any]
+    span: Span | None
+    registry_name: str | None = None
+    out_shapes: dict[tuple[Shape, ...], Shape] = field(default_factory=dict)
+
+    def apply(self, b: Builder, arguments: list[Node], span: Span | None) -> Node:
+        """One node of the registered op (its shape from the value expression)."""
+        if len(arguments) != len(self.parameters):
+            count = len(self.parameters)
+            raise ArityError(f"{self.name}() takes {count} argument{'s' * (count != 1)}", span)
+        if self.registry_name is None:
+            self.registry_name = self._register(b, [b.shape(a) for a in arguments])
+        return b.make(self.registry_name, tuple(arguments), span)
+
+    def _graphs(self, b: Builder, shapes: list[Shape]) -> tuple[Builder, Node, list[Node]]:
+        inner = Builder(b.source_name)
+        inner.params, inner.functions, inner.custom = b.params, b.functions, b.custom
+        env = Scope({p: inner.var(p, s, self.span) for p, s in zip(self.parameters, shapes, strict=True)})
+        value = self.value(inner, env)
+        for extra in ("out", "g"):
+            env[extra] = inner.var(extra, inner.shape(value), self.span)
+        return inner, value, [rule(inner, env) for rule in self.rules]
+
+    def _register(self, b: Builder, shapes: list[Shape]) -> str:
+        if self.rules and len(self.rules) != len(self.parameters):
+            raise ProgramError(
+                f"op {self.name}: {len(self.parameters)} parameter(s) but {len(self.rules)} grad rule(s)",
+                self.span,
+            )
+        if {"g", "out"} & set(self.parameters):
+            raise ProgramError(f"op {self.name}: 'g' and 'out' name the cotangent and value", self.span)
+        inner, value, rules = self._graphs(b, shapes)
+        for parameter, shape, rule in zip(self.parameters, shapes, rules, strict=True):
+            if broadcast("grad", [inner.shape(rule), shape], rule.span) != shape:
+                got = show(inner.shape(rule))
+                raise ShapeError(f"grad rule for {parameter} has shape {got}, not {show(shape)}", rule.span)
+        value_graph = custom.template(value, self.parameters)
+        leaves = (*self.parameters, "out", "g")
+        graphs = [custom.template(rule, leaves) for rule in rules]
+        elementwise = not any(OPS[n.op].extra.get("array") for n in value_graph.order if n.inputs)
+        fingerprint = repr([_fingerprint(t) for t in (value_graph, *graphs)])
+        name = custom.define_op(self.name, fingerprint, value_graph, graphs, elementwise)
+        RULES[name] = self._shape_rule(b, elementwise)
+        return name
+
+    def _shape_rule(self, b: Builder, elementwise: bool) -> Any:
+        def rule(shapes: list[Shape], statics: list[Any], span: Span | None) -> Shape:
+            if elementwise:
+                return broadcast(self.name, shapes, span) if any(shapes) else ()
+            key = tuple(shapes)
+            if key not in self.out_shapes:
+                inner, value, _ = self._graphs(b, list(shapes))
+                self.out_shapes[key] = inner.shape(value)
+            return self.out_shapes[key]
+
+        return rule
+
+
+def _fingerprint(graph: custom.Template) -> list[Any]:
+    position = {n: k for k, n in enumerate(graph.order)}
+    return [(n.op, n.payload, [position[i] for i in n.inputs]) for n in graph.order]

@@ -1,0 +1,262 @@
+"""Program text to DAG: the LALR parser turns each statement into a closure, then the closures run.
+
+Parsing happens once; a loop body is a list of closures run once per iteration against the
+`Builder` (adcalc.program), which makes interned, shape-checked nodes. Every closure carries the
+span of its text, so errors name file:line:col however deep in a loop or a def they happen.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+from typing import Any
+
+from adcalc.elementary import CONSTANTS
+from adcalc.errors import ParseError, Span
+from adcalc.program import Builder, Function, Program, ProgramError, Redefinition, Scope
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedInput
+
+from . import calls
+from .build import _DESCRIBE, COMPARISONS, parse_error, token_span
+
+Code = Any  # (Builder, env) -> Node | None
+
+_DESCRIBE.update(  # how the program grammar's terminals read in syntax errors
+    EQUAL="'='", LBRACE="'{'", RBRACE="'}'", LSQB="'['", RSQB="']'", COLON="':'", DOTS="'..'",
+    AT="'@'", QUOTE="\"'\"", SEMICOLON="';'", RETURN="'return'", GRAD="'grad'", IN="'in'",
+    IF="'if'", ELSE="'else'", FOR="'for'", DEF="'def'", OP="'op'", INPUT="'input'",
+    OUTPUT="'output'", PARAM="'param'",
+)  # fmt: skip
+
+
+def _code(function: Code, span: Span | None) -> Code:
+    function.span = span
+    return function
+
+
+def _cover(*parts: Any) -> Span | None:
+    spans = [p.span for p in parts if getattr(p, "span", None) is not None]
+    if not spans:
+        return None
+    whole = spans[0]
+    for span in spans[1:]:
+        whole = whole.cover(span)
+    return whole
+
+
+@v_args(inline=True)
+class ProgramCode(Transformer):
+    """Closures for statements and expressions, made at each LALR reduction."""
+
+    source_name: str | None = None
+
+    def span(self, token: Token) -> Span:
+        return token_span(token, self.source_name)
+
+    # --- expressions -------------------------------------------------------------------------
+    def number(self, token: Token) -> Code:
+        value, span = float(token), self.span(token)
+        return _code(lambda b, env: b.const(value, span), span)
+
+    def name(self, token: Token) -> Code:
+        name, span = str(token), self.span(token)
+        if name in CONSTANTS:
+            value = CONSTANTS[name]
+            return _code(lambda b, env: b.const(value, span), span)
+        return _code(lambda b, env: env.get(name) or b.lookup(env, name, span), span)
+
+    def _binary(self, op: str, left: Code, right: Code) -> Code:
+        span = _cover(left, right)
+        return _code(lambda b, env: b.make(op, (left(b, env), right(b, env)), span), span)
+
+    def add(self, left: Code, _: Token, right: Code) -> Code:
+        return self._binary("add", left, right)
+
+    def sub(self, left: Code, _: Token, right: Code) -> Code:
+        return self._binary("sub", left, right)
+
+    def mul(self, left: Code, _: Token, right: Code) -> Code:
+        return self._binary("mul", left, right)
+
+    def div(self, left: Code, _: Token, right: Code) -> Code:
+        return self._binary("div", left, right)
+
+    def pow(self, left: Code, _: Token, right: Code) -> Code:
+        return self._binary("pow", left, right)
+
+    def matmul(self, left: Code, _: Token, right: Code) -> Code:
+        return self._binary("matmul", left, right)
+
+    def compare(self, left: Code, token: Token, right: Code) -> Code:
+        return self._binary(COMPARISONS[str(token)], left, right)
+
+    def neg(self, token: Token, operand: Code) -> Code:
+        span = self.span(token).cover(operand.span)
+        return _code(lambda b, env: b.make("neg", (operand(b, env),), span), span)
+
+    def pos(self, _: Token, operand: Code) -> Code:
+        return operand
+
+    def transpose(self, operand: Code, token: Token) -> Code:
+        span = self.span(token).cover(operand.span)
+        return _code(lambda b, env: b.make("transpose", (operand(b, env),), span), span)
+
+    def arguments(self, *items: Code) -> list[Code]:
+        return list(items)
+
+    def call(self, token: Token, arguments: list[Code] | None = None) -> Code:
+        name, items = str(token), arguments or []
+        span = self.span(token)
+        whole = span.cover(_cover(*items))
+        return _code(lambda b, env: calls.call(b, name, [a(b, env) for a in items], span, whole), whole)
+
+    def literal(self, token: Token, items: list[Code]) -> Code:
+        span = self.span(token).cover(_cover(*items))
+        return _code(lambda b, env: calls.literal(b, [a(b, env) for a in items], span), span)
+
+    def subscripts(self, *items: Code) -> list[Code]:
+        return list(items)
+
+    def range(self, *parts: Any) -> Code:
+        colon = next(p for p in parts if isinstance(p, Token))
+        position = parts.index(colon)
+        start = parts[0] if position == 1 else None
+        stop = parts[position + 1] if position + 1 < len(parts) else None
+        span = self.span(colon).cover(_cover(*[p for p in (start, stop) if p is not None]))
+        return _code(calls.Range(start, stop, span), span)
+
+    def index(self, operand: Code, token: Token, items: list[Code]) -> Code:
+        span = operand.span.cover(self.span(token)).cover(_cover(*items))
+        return _code(lambda b, env: calls.index(b, operand(b, env), items, env, span), span)
+
+    # --- statements --------------------------------------------------------------------------
+    def assign(self, token: Token, _: Token, value: Code) -> Code:
+        name, span = str(token), self.span(token)
+        assign = Builder.assign
+        return _code(lambda b, env: assign(b, env, name, value(b, env), span), span)
+
+    def param(self, _: Token, token: Token, __: Token, value: Code) -> Code:
+        name, span = str(token), self.span(token)
+
+        def run(b: Builder, env: dict) -> None:
+            b.declare(name, span)
+            node = value(b, env)
+            b.constant(node, f"param {name}")
+            b.params[name] = node
+
+        return _code(run, span)
+
+    def declaration(self, token: Token, sizes: list[Code] | None = None) -> tuple[str, list[Code], Span]:
+        return str(token), sizes or [], self.span(token)
+
+    def inputs(self, _: Token, *declarations: tuple[str, list[Code], Span]) -> Code:
+        def run(b: Builder, env: dict) -> None:
+            for name, sizes, span in declarations:
+                b.declare(name, span)
+                shape = tuple(b.integer(size(b, env), "a size") for size in sizes)
+                if any(n < 1 for n in shape):
+                    raise ProgramError(f"sizes must be at least 1, got {list(shape)}", span)
+                b.inputs[name] = shape
+                env[name] = b.var(name, shape, span)
+
+        return _code(run, declarations[0][2])
+
+    def output(self, _: Token, *tokens: Token) -> Code:
+        def run(b: Builder, env: dict) -> None:
+            if b.depth:
+                raise ProgramError("output belongs at the top level", self.span(tokens[0]))
+            for token in tokens:
+                name, span = str(token), self.span(token)
+                if name in b.outputs:
+                    raise Redefinition(f"output '{name}' is given twice", span)
+                b.outputs[name] = b.lookup(env, name, span)
+
+        return _code(run, self.span(tokens[0]))
+
+    def parameters(self, *tokens: Token) -> list[Token]:
+        return list(tokens)
+
+    def define(self, _: Token, token: Token, *rest: Any) -> Code:
+        parameters = rest[0] if len(rest) == 3 else []
+        return self._function(token, parameters, (), rest[-1])
+
+    def define_block(self, _: Token, token: Token, *rest: Any) -> Code:
+        parameters = rest[0] if isinstance(rest[0], list) else []
+        body = tuple(r for r in rest[:-2] if callable(r))
+        return self._function(token, parameters, body, rest[-1])
+
+    def _function(self, token: Token, parameters: list[Token], body: tuple[Code, ...], result: Code) -> Code:
+        name, span = str(token), self.span(token)
+        names = tuple(map(str, parameters))
+
+        def run(b: Builder, env: dict) -> None:
+            calls.check_new_function(b, name, names, span)
+            b.functions[name] = Function(name, names, body, result, span)
+
+        return _code(run, span)
+
+    def opdef(self, _: Token, token: Token, parameters: list[Token], *rest: Any) -> Code:
+        name, span, names = str(token), self.span(token), tuple(map(str, parameters))
+        value, rules = rest[1], rest[-1]
+
+        def run(b: Builder, env: dict) -> None:
+            calls.check_new_function(b, name, names, span)
+            b.custom[name] = calls.CustomOp(name, names, value, rules, span)
+
+        return _code(run, span)
+
+    def block(self, *statements: Code) -> tuple[Code, ...]:
+        return statements
+
+    def branch(self, _: Token, condition: Code, then: tuple[Code, ...], *rest: Any) -> Code:
+        other = rest[-1] if rest else ()
+        other = other if isinstance(other, tuple) else (other,)
+        return _code(lambda b, env: b.branch(condition(b, env), then, other, env), condition.span)
+
+    def loop(self, _: Token, token: Token, __: Token, first: Code, ___: Token, last: Code, body: Any) -> Code:
+        name = str(token)
+        return _code(lambda b, env: b.loop(name, first(b, env), last(b, env), body, env), self.span(token))
+
+    def start(self, *statements: Code) -> tuple[Code, ...]:
+        return statements
+
+    # The imported expression rules arrive under the namespace of expr.lark.
+    expr__number, expr__name, expr__add, expr__sub, expr__mul = number, name, add, sub, mul
+    expr__div, expr__pow, expr__compare, expr__neg, expr__pos, expr__call = div, pow, compare, neg, pos, call
+
+
+@functools.cache
+def _parser() -> tuple[Lark, ProgramCode]:
+    code = ProgramCode()
+    parser = Lark.open_from_package(
+        "adcalc.grammar", "program.lark", ("",), parser="lalr", transformer=code, cache=True
+    )
+    return parser, code
+
+
+def parse_program(text: str, source_name: str | None = None) -> Program:
+    """The compiled program (outputs over one DAG); errors carry file:line:col.
+
+    >>> parse_program("input x\\ny = x*x\\noutput y").outputs[0][0]
+    'y'
+    """
+    parser, code = _parser()
+    code.source_name = source_name
+    try:
+        statements = parser.parse(text)
+    except UnexpectedInput as error:
+        raise parse_error(error, text, source_name) from None
+    builder = Builder(source_name)
+    enabled = gc.isenabled()
+    gc.disable()  # the DAG has no cycles; collecting while 10^5 nodes appear only costs time
+    try:
+        builder.run(statements, Scope())
+    except RecursionError:
+        raise ParseError("expression nested too deeply", None) from None
+    finally:
+        if enabled:
+            gc.enable()
+    lines = text.splitlines() or [""]
+    end = Span(len(lines), 1, len(lines), len(lines[-1]) + 1, source_name)
+    return builder.program(end)
