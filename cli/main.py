@@ -84,7 +84,9 @@ def main(
 def run() -> None:
     """Console-script entry point: adcalc errors become one line and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns, not raises, a command's typer.Exit code
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except adcalc.AdcalcError as problem:
         if State.debug:
             raise
@@ -122,6 +124,7 @@ def _fallback(problem: Exception) -> None:
 
 
 from . import derivatives  # noqa: E402,F401  (registers jvp, jacobian, hessian, hvp, taylor, diff, explain, check, graph)
+from .batch import batch as _batch  # noqa: E402,F401  (registers batch)
 
 if __name__ == "__main__":
     run()

@@ -142,3 +142,43 @@ def _nan_origin(root: Node, values: Mapping[Node, Any], row: int) -> str:
             shown = ", ".join(f"{at(i):.6g}" for i in current.inputs)
             return f"{current.op}({shown}) is undefined"
         current = inputs[0]
+
+
+@dataclass
+class Rows:
+    """Results for a table of rows: outputs (outputs, rows) with NaN in failed rows, and why each failed."""
+
+    values: np.ndarray
+    failed: np.ndarray  # bool per row
+    errors: dict[int, str]  # row -> message, for the failed rows
+
+
+def evaluate_rows(
+    run: Plan, root: Node, columns: Mapping[str, np.ndarray], problems: Mapping[int, str] | None = None
+) -> Rows:
+    """All outputs for each row; a row fails when an input is missing (NaN) or not a number
+    (`problems`, from the reader), or when its value is NaN (a domain error, named by the node)."""
+    data = [np.ascontiguousarray(columns[name], dtype=np.float64) for name in run.variables]
+    rows = len(data[0]) if data else len(next(iter(columns.values()), ()))
+    errors = dict(problems or {})
+    for name, column in zip(run.variables, data, strict=True):
+        for k in np.flatnonzero(np.isnan(column)):
+            errors.setdefault(int(k), f"missing value for {name}")
+    values = run.run(data, np.empty((len(run.outputs), rows))) if data else _constant_rows(run, rows)
+    undefined = np.isnan(values[0])
+    if errors:
+        undefined[list(errors)] = False
+    if undefined.any():
+        where = np.flatnonzero(undefined)
+        reasons = nan_reasons(root, run.variables, [column[where] for column in data])
+        errors.update(zip(where.tolist(), reasons, strict=True))
+    failed = np.zeros(rows, dtype=bool)
+    if errors:
+        failed[list(errors)] = True
+        values[:, failed] = np.nan
+    return Rows(values, failed, errors)
+
+
+def _constant_rows(run: Plan, rows: int) -> np.ndarray:
+    # no variables: the one value (and zero derivatives) for every row
+    return np.repeat(run.run([]), rows, axis=1)

@@ -1,0 +1,297 @@
+"""`adcalc batch`: value, gradient and Hessian for every row of a table, as a streaming filter.
+
+Exit codes: 0 every row evaluated; 1 some row failed (marked, skipped, or stopped with
+--on-error fail); 2 bad usage or input (unknown format, a variable with no column, ...).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from typing import Annotated, Any
+
+import typer
+from adcalc.errors import EvaluationError, UsageError
+
+from .main import app, load
+from .options import ExprArg, WrtOpt, parse_names
+
+
+class OnError(StrEnum):
+    mark = "mark"
+    skip = "skip"
+    fail = "fail"
+
+
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+class RowFailed(EvaluationError):
+    """Row failed."""
+
+
+@dataclass
+class Tally:
+    """Rows read, written and failed, the first failure, and the start time."""
+
+    read: int = 0
+    written: int = 0
+    failed: int = 0
+    first: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    def summary(self) -> str:
+        seconds = max(time.perf_counter() - self.started, 1e-9)
+        text = (
+            f"adcalc batch: {self.read} rows read, {self.written} written, {self.failed} failed "
+            f"in {seconds:.2f} s ({self.read / seconds:,.0f} rows/s)"
+        )
+        return text + (f"; first failure: {self.first}" if self.first else "")
+
+
+InputOpt = Annotated[str, typer.Option("--input", "-i", help="Input table: a file, or - for standard input.")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Output file, or - for standard output.")]
+GradOpt = Annotated[bool, typer.Option("--grad", "-g", help="Add the gradient columns d_<variable>.")]
+HessianOpt = Annotated[
+    bool, typer.Option("--hessian", "-H", help="Add gradient and Hessian columns d2_<first>_<second>.")
+]
+InFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--input-format", help="csv, tsv, jsonl, json, npy, npz, parquet, arrow (default: extension)."
+    ),
+]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", "-f", help="Output format: csv, tsv, jsonl, json, parquet, arrow.")
+]
+KeepOpt = Annotated[
+    str | None,
+    typer.Option("--keep", help="Input columns to pass through: a,b or none (default: all non-variables)."),
+]
+OnErrorOpt = Annotated[
+    OnError, typer.Option("--on-error", help="A failing row is marked, skipped, or fatal.")
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar, no summary unless rows failed.")
+]
+EngineOpt = Annotated[Engine, typer.Option("--engine", help="local, or dask for directories of files.")]
+SchedulerOpt = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
+]
+TextEngineOpt = Annotated[str | None, typer.Option("--text-engine", hidden=True)]  # tests: python or arrow
+
+
+@app.command()
+def batch(
+    expr: ExprArg,
+    input_path: InputOpt,
+    output: OutputOpt = "-",
+    grad: GradOpt = False,
+    hessian: HessianOpt = False,
+    wrt: WrtOpt = None,
+    input_format: InFormatOpt = None,
+    output_format: FormatOpt = None,
+    keep: KeepOpt = None,
+    on_error: OnErrorOpt = OnError.mark,
+    quiet: QuietOpt = False,
+    engine: EngineOpt = Engine.local,
+    scheduler: SchedulerOpt = None,
+    text_engine: TextEngineOpt = None,
+) -> None:
+    """Evaluate [bold]EXPR[/bold] on every row: [cyan]adcalc batch 'sin(x)*y' -i data.csv --grad[/cyan]."""
+    import adcalc
+
+    compiled = adcalc.compile(load(expr), wrt=parse_names(wrt))
+    order = 2 if hessian else 1 if grad else 0
+    if engine is Engine.dask:
+        from .batch_dask import run_dask
+
+        return run_dask(compiled, order, input_path, output, input_format, keep, scheduler, quiet)
+    tally = run_local(
+        compiled, order, input_path, output, input_format, output_format, keep, on_error, quiet, text_engine
+    )
+    if tally.failed or not quiet:
+        sys.stderr.write(tally.summary() + "\n")
+    if tally.failed:
+        raise typer.Exit(1)
+
+
+def run_local(
+    compiled: Any,
+    order: int,
+    input_path: str,
+    output: str,
+    input_format: str | None,
+    output_format: str | None,
+    keep: str | None,
+    on_error: OnError,
+    quiet: bool,
+    text_engine: str | None = None,
+) -> Tally:
+    """Read, evaluate and write chunk by chunk; the Tally of rows."""
+    from . import formats
+    from .writers import open_sink
+
+    fmt = formats.format_of(input_path, input_format, default="csv" if input_path == "-" else None)
+    source = formats.open_source(input_path, fmt, compiled.variables, use_arrow=text_engine != "python")
+    default_out = fmt if fmt in ("csv", "tsv", "jsonl", "json") else "csv"
+    sink = open_sink(output, formats.format_of(output, output_format, default=default_out), text_engine)
+    plan, names = compiled.plan(order), compiled.outputs(order)[0]
+    tally = Tally()
+    progress = _progress(source, quiet or input_path == "-")
+    pending: deque[tuple[list[str], Future[Any]]] = deque()  # chunks being encoded, in order
+    try:
+        for chunk in source.chunks:
+            columns, stop = _chunk_columns(
+                compiled, plan, names, chunk, keep, source.columns, on_error, tally
+            )
+            if columns and (len(columns[0].values) or tally.written == 0):
+                pending.append(([c.name for c in columns], _encoder().submit(sink.encode, columns)))
+            while pending and (len(pending) > ENCODING or pending[0][1].done() or stop is not None):
+                labels, encoded = pending.popleft()
+                sink.emit(labels, encoded.result())
+            if progress is not None:
+                progress.update(source.position[0])
+            if stop is not None:
+                raise RowFailed(stop)
+        while pending:
+            labels, encoded = pending.popleft()
+            sink.emit(labels, encoded.result())
+    finally:
+        if progress is not None:
+            progress.stop()
+        sink.close()
+    return tally
+
+
+ENCODING = 2  # chunks encoded on other threads while the next is read and evaluated
+
+
+@cache
+def _encoder() -> ThreadPoolExecutor:
+    # Formatting numbers as text is the slowest step; pyarrow does it without the GIL, so it
+    # overlaps with parsing and evaluating the next chunk. Bounded: memory stays a few chunks.
+    return ThreadPoolExecutor(ENCODING, thread_name_prefix="adcalc-encode")
+
+
+def _chunk_columns(
+    compiled: Any,
+    plan: Any,
+    names: list[str],
+    chunk: Any,
+    keep: str | None,
+    columns: list[str],
+    on_error: OnError,
+    tally: Tally,
+) -> tuple[list[Any], str | None]:
+    """The output columns of one chunk, and the message that stops the run (--on-error fail)."""
+    from adcalc.batch import evaluate_rows
+
+    from .writers import Column
+
+    rows = evaluate_rows(plan, compiled.expression.root, chunk.variables, chunk.problems)
+    offset, count = tally.read, chunk.rows
+    tally.read += count
+    kept = [
+        Column(name, _source_column(chunk, name)) for name in kept_columns(keep, columns, compiled.variables)
+    ]
+    out = kept + [Column(name, rows.values[k], rows.failed) for k, name in enumerate(names)]
+    stop = None
+    if rows.errors:
+        first = min(rows.errors)
+        tally.failed += len(rows.errors)
+        tally.first = tally.first or f"row {offset + first + 1}: {rows.errors[first]}"
+        if on_error is OnError.fail:
+            stop, count = tally.first, first
+            out = [_take(c, slice(0, first)) for c in out]
+        elif on_error is OnError.skip:
+            out = [_take(c, ~rows.failed) for c in out]
+            count -= len(rows.errors)
+    if on_error is OnError.mark:
+        messages: list[str | None] = [None] * count
+        for k, message in rows.errors.items():
+            messages[k] = message
+        out.append(Column("error", messages, text=True))
+    tally.written += count
+    return out, stop
+
+
+def kept_columns(keep: str | None, columns: list[str], variables: tuple[str, ...]) -> list[str]:
+    """Names of the input columns written to the output, in input order."""
+    if keep is None:
+        return [name for name in columns if name not in variables]
+    if keep.strip().lower() == "none":
+        return []
+    wanted = [name.strip() for name in keep.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in columns]
+    if unknown:
+        raise UsageError(
+            f"--keep names unknown column(s) {', '.join(unknown)} (columns: {', '.join(columns)})"
+        )
+    return wanted
+
+
+def _source_column(chunk: Any, name: str) -> Any:
+    if name in chunk.others:
+        return chunk.others[name]
+    if name in chunk.variables:
+        return chunk.variables[name]
+    return [None] * chunk.rows  # a JSON key that this chunk's objects lack
+
+
+def _take(column: Any, rows: Any) -> Any:
+    """The column restricted to some rows (a slice or a boolean mask)."""
+    import numpy as np
+
+    values = column.values
+    if isinstance(values, np.ndarray):
+        taken = values[rows]
+    elif hasattr(values, "filter"):
+        import pyarrow as pa
+
+        taken = values.slice(0, rows.stop) if isinstance(rows, slice) else values.filter(pa.array(rows))
+    else:
+        taken = (
+            values[rows] if isinstance(rows, slice) else [v for v, k in zip(values, rows, strict=True) if k]
+        )
+    failed = None if column.failed is None else column.failed[rows]
+    return type(column)(column.name, taken, failed)
+
+
+class _Progress:
+    """A rich progress bar over the input's bytes, on standard error."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            "[progress.percentage]{task.percentage:>3.0f}%",
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.bar.add_task("batch", total=total)
+        self.bar.start()
+
+    def update(self, done: int) -> None:
+        self.bar.update(self.task, completed=done)
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def _progress(source: Any, quiet: bool) -> _Progress | None:
+    if quiet or not source.size or not sys.stderr.isatty():
+        return None
+    return _Progress(source.size)

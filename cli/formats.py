@@ -1,0 +1,345 @@
+"""Readers for `adcalc batch`: tables arrive in chunks of rows, whatever the file format.
+
+A reader yields `Chunk`s: the variables as float64 columns (NaN where a cell is missing or not
+a number, with a per-row problem message), the other columns as they came (text for CSV, JSON
+values for JSON) so they pass through unchanged. Text formats are read in blocks of whole lines
+as soon as they arrive, so a pipe streams. CSV is parsed by pyarrow when it is installed (its
+multi-threaded parser is the fastest available), else by the csv module; both give the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import select
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from adcalc.errors import UsageError
+
+from .writers import arrow_module
+
+TEXT_FORMATS = {"csv": ",", "tsv": "\t"}
+INPUT_FORMATS = ("csv", "tsv", "jsonl", "json", "npy", "npz", "parquet", "arrow")
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+EXTENSIONS.update({".json": "json", ".npy": "npy", ".npz": "npz", ".parquet": "parquet", ".arrow": "arrow"})
+EXTENSIONS[".feather"] = "arrow"
+BLOCK_BYTES = 4 << 20  # text read per chunk: ~40k rows of ten numbers, bounded memory
+BLOCK_ROWS = 65536  # rows per chunk for binary formats
+
+
+@dataclass
+class Chunk:
+    """Rows of the input: variable columns as floats, the other columns as read."""
+
+    rows: int
+    variables: dict[str, np.ndarray]
+    others: dict[str, Any]  # name -> list of values or a pyarrow array
+    problems: dict[int, str] = field(default_factory=dict)  # row in chunk -> why it cannot be used
+
+
+@dataclass
+class Source:
+    """An open input: its column names, its chunks, and how far reading has come (bytes)."""
+
+    columns: list[str]
+    chunks: Iterator[Chunk]
+    size: int | None = None  # total bytes when known (a file), for the progress bar
+    position: list[int] = field(default_factory=lambda: [0])
+
+
+def format_of(path: str, given: str | None, default: str | None = None) -> str:
+    """The format named by --input-format/--format, or by the file's extension."""
+    if given:
+        name = given.lower().lstrip(".")
+        name = {"ndjson": "jsonl", "feather": "arrow"}.get(name, name)
+        return name
+    found = EXTENSIONS.get(Path(path).suffix.lower())
+    if found is None:
+        if default:
+            return default
+        raise UsageError(f"cannot tell the format of {path!r}: give --input-format/--format")
+    return found
+
+
+def open_source(path: str, fmt: str, variables: Sequence[str], use_arrow: bool = True) -> Source:
+    """The chunks of an input file ('-' for standard input) in the given format."""
+    if fmt not in INPUT_FORMATS:
+        raise UsageError(f"unknown input format {fmt!r} (choose from {', '.join(INPUT_FORMATS)})")
+    if fmt in ("parquet", "arrow"):
+        return _arrow_source(path, fmt, variables)
+    stream = _open_binary(path)
+    size = None if path == "-" else Path(path).stat().st_size
+    if fmt in TEXT_FORMATS:
+        return _text_source(stream, TEXT_FORMATS[fmt], variables, size, use_arrow)
+    if fmt == "jsonl":
+        source = Source([], iter(()), size)
+        source.chunks = _jsonl_chunks(stream, variables, source)
+        return source
+    if fmt == "json":
+        return _json_source(stream, variables, size)
+    return _numpy_source(stream, fmt, variables, size)
+
+
+def _open_binary(path: str) -> BinaryIO:
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")  # noqa: SIM115  (closed by the generator that reads it)
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+
+
+# --- text: blocks of whole lines, as soon as they arrive ----------------------------------------
+def line_blocks(stream: BinaryIO, source: Source) -> Iterator[bytes]:
+    """Blocks of complete lines: up to BLOCK_BYTES, or whatever a pipe has delivered so far."""
+    read = getattr(stream, "read1", stream.read)
+    parts: list[bytes] = []
+    held = 0
+    while True:
+        data = read(BLOCK_BYTES)
+        source.position[0] += len(data)
+        if not data:
+            tail = b"".join(parts)
+            if tail.strip():
+                yield tail if tail.endswith(b"\n") else tail + b"\n"
+            return
+        parts.append(data)
+        held += len(data)
+        if held < BLOCK_BYTES and _more_waiting(stream):
+            continue  # more is there already: fill the block
+        block = b"".join(parts)
+        cut = block.rfind(b"\n") + 1
+        parts, held = ([block[cut:]], len(block) - cut) if cut < len(block) else ([], 0)
+        if cut:
+            yield block[:cut]
+
+
+def _more_waiting(stream: BinaryIO) -> bool:
+    try:
+        return bool(select.select([stream], [], [], 0)[0])
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return True  # not selectable (BytesIO): read on
+
+
+def _text_source(
+    stream: BinaryIO, delimiter: str, variables: Sequence[str], size: int | None, use_arrow: bool
+) -> Source:
+    header_line = stream.readline()
+    if not header_line.strip():
+        raise UsageError("the input is empty: a header line naming the columns is needed")
+    header = next(csv.reader([header_line.decode("utf-8-sig").rstrip("\r\n")], delimiter=delimiter))
+    header = [name.strip() for name in header]
+    source = Source(header, iter(()), size, [len(header_line)])
+    _check_columns(header, variables)
+    parse = use_arrow and _arrow_csv_parser(header, delimiter, variables)
+    parse = parse or _python_csv_parser(header, delimiter, variables)
+
+    def chunks() -> Iterator[Chunk]:
+        with stream:
+            for block in line_blocks(stream, source):
+                yield parse(block)
+
+    source.chunks = chunks()
+    return source
+
+
+def _check_columns(columns: Sequence[str], variables: Sequence[str]) -> None:
+    missing = [name for name in variables if name not in columns]
+    if missing:
+        shown = ", ".join(columns) or "none"
+        raise UsageError(f"the input has no column for variable(s) {', '.join(missing)} (columns: {shown})")
+
+
+def _python_csv_parser(header: list[str], delimiter: str, variables: Sequence[str]) -> Any:
+    def parse(block: bytes) -> Chunk:
+        rows = [row for row in csv.reader(io.StringIO(block.decode("utf-8")), delimiter=delimiter) if row]
+        problems: dict[int, str] = {}
+        for k, row in enumerate(rows):
+            if len(row) != len(header):
+                problems[k] = f"expected {len(header)} fields but found {len(row)}"
+        columns = {name: [row[j] if j < len(row) else "" for row in rows] for j, name in enumerate(header)}
+        numbers = {name: to_floats(columns[name], name, problems) for name in variables}
+        others = {name: columns[name] for name in header if name not in numbers}
+        return Chunk(len(rows), numbers, others, problems)
+
+    return parse
+
+
+def _arrow_csv_parser(header: list[str], delimiter: str, variables: Sequence[str]) -> Any:
+    pa = arrow_module()
+    if pa is None:
+        return None
+    import pyarrow.csv as pcsv
+
+    types = {name: pa.float64() if name in variables else pa.string() for name in header}
+    read_options = pcsv.ReadOptions(column_names=header, use_threads=True)
+    parse_options = pcsv.ParseOptions(delimiter=delimiter)
+    convert = pcsv.ConvertOptions(
+        column_types=types, null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=False
+    )
+    fallback = _python_csv_parser(header, delimiter, variables)
+
+    def parse(block: bytes) -> Chunk:
+        try:
+            table = pcsv.read_csv(pa.py_buffer(block), read_options, parse_options, convert)
+        except pa.ArrowInvalid:  # a non-numeric cell or a short row: let the csv module say where
+            return fallback(block)
+        problems: dict[int, str] = {}
+        numbers = {}
+        for name in variables:
+            column = table.column(name)
+            numbers[name] = column.to_numpy()  # nulls become NaN: missing values
+        others = {name: table.column(name) for name in header if name not in numbers}
+        return Chunk(table.num_rows, numbers, others, problems)
+
+    return parse
+
+
+def to_floats(cells: Sequence[Any], name: str, problems: dict[int, str]) -> np.ndarray:
+    """Floats for cells (text or JSON values); NaN and a problem for a bad one. (A missing or
+    NaN cell is reported by the evaluation, which checks every variable for NaN.)"""
+    try:
+        if not any(c is True or c is False for c in cells):
+            return np.array(cells, dtype=np.float64)  # numbers, numeric text, None -> NaN
+    except (ValueError, TypeError):
+        pass
+    values = np.full(len(cells), np.nan)
+    for k, cell in enumerate(cells):
+        if cell is None or cell == "":
+            continue
+        if isinstance(cell, bool) or not isinstance(cell, int | float | str):
+            problems.setdefault(k, f"non-numeric value {json.dumps(cell)} for {name}")
+            continue
+        try:
+            values[k] = float(cell)
+        except ValueError:
+            problems.setdefault(k, f"non-numeric value {cell!r} for {name}")
+    return values
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+def _jsonl_chunks(stream: BinaryIO, variables: Sequence[str], source: Source) -> Iterator[Chunk]:
+    with stream:
+        for block in line_blocks(stream, source):
+            records: list[Any] = []
+            problems: dict[int, str] = {}
+            for line in block.splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as error:
+                    record, problems[len(records)] = {}, f"invalid JSON: {error}"
+                if not isinstance(record, dict):
+                    record, problems[len(records)] = {}, "a JSON object was expected"
+                records.append(record)
+            for name in records[0] if records else ():
+                if name not in source.columns:
+                    source.columns.append(name)
+            yield records_chunk(records, variables, problems)
+
+
+def records_chunk(records: list[dict[str, Any]], variables: Sequence[str], problems: dict[int, str]) -> Chunk:
+    """A chunk from JSON objects: keys are columns, a missing key is a missing value."""
+    names = list(dict.fromkeys(key for record in records for key in record))
+    numbers = {name: to_floats([r.get(name) for r in records], name, problems) for name in variables}
+    others = {name: [r.get(name) for r in records] for name in names if name not in numbers}
+    return Chunk(len(records), numbers, others, problems)
+
+
+def _json_source(stream: BinaryIO, variables: Sequence[str], size: int | None) -> Source:
+    with stream:
+        text = stream.read()
+    try:
+        records = json.loads(text)
+    except ValueError as error:
+        raise UsageError(f"the input is not valid JSON: {error}") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise UsageError("JSON input must be an array of objects (or use JSON Lines)")
+    columns = list(dict.fromkeys(key for record in records[:1000] for key in record))
+    source = Source(columns, iter(()), size, [len(text)])
+    source.chunks = (
+        records_chunk(records[k : k + BLOCK_ROWS], variables, {}) for k in range(0, len(records), BLOCK_ROWS)
+    )
+    return source
+
+
+# --- numpy and Arrow -------------------------------------------------------------------------------
+def _numpy_source(stream: BinaryIO, fmt: str, variables: Sequence[str], size: int | None) -> Source:
+    data = np.load(stream if stream.seekable() else io.BytesIO(stream.read()), mmap_mode=None)
+    if fmt == "npz":
+        arrays = {name: np.asarray(data[name]).reshape(-1) for name in data.files}
+    elif data.dtype.names:
+        arrays = {name: data[name].reshape(-1) for name in data.dtype.names}
+    elif data.ndim == 2 and data.shape[1] == len(variables):
+        arrays = {name: data[:, k] for k, name in enumerate(variables)}  # columns in variable order
+    else:
+        raise UsageError(
+            f".npy input must be a structured array or have {len(variables)} columns (one per variable)"
+        )
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) > 1:
+        raise UsageError("the arrays of the input have different lengths")
+    _check_columns(list(arrays), variables)
+    rows = lengths.pop() if lengths else 0
+
+    def chunks() -> Iterator[Chunk]:
+        for start in range(0, rows, BLOCK_ROWS):
+            piece = {name: a[start : start + BLOCK_ROWS] for name, a in arrays.items()}
+            problems: dict[int, str] = {}
+            numbers = {name: _float_column(piece[name], name, problems) for name in variables}
+            others = {name: piece[name].tolist() for name in piece if name not in numbers}
+            yield Chunk(len(next(iter(piece.values()))), numbers, others, problems)
+
+    return Source(list(arrays), chunks(), size, [size or 0])
+
+
+def _float_column(values: np.ndarray, name: str, problems: dict[int, str]) -> np.ndarray:
+    if values.dtype.kind in "fiub":
+        return values.astype(np.float64)
+    return to_floats(values.tolist(), name, problems)
+
+
+def _arrow_source(path: str, fmt: str, variables: Sequence[str]) -> Source:
+    pa = arrow_module(required=f"{fmt} input")
+    if path == "-":
+        raise UsageError(f"{fmt} input must be a file, not standard input")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        reader = pq.ParquetFile(path)
+        columns = reader.schema_arrow.names
+        batches: Iterator[Any] = reader.iter_batches(batch_size=BLOCK_ROWS)
+    else:
+        table = pa.ipc.open_file(pa.memory_map(path)).read_all()
+        columns, batches = table.column_names, iter(table.to_batches(BLOCK_ROWS))
+    _check_columns(columns, variables)
+    return Source(list(columns), (arrow_chunk(b, variables) for b in batches), Path(path).stat().st_size)
+
+
+def arrow_chunk(batch: Any, variables: Sequence[str]) -> Chunk:
+    """A chunk from an Arrow record batch (Parquet, Arrow, Dask partitions)."""
+    problems: dict[int, str] = {}
+    numbers = {}
+    for name in variables:
+        column = batch.column(batch.schema.get_field_index(name))
+        if column.type.id in _numeric_type_ids():
+            numbers[name] = column.to_numpy(zero_copy_only=False).astype(np.float64)
+        else:
+            numbers[name] = to_floats(column.to_pylist(), name, problems)
+    others = {name: batch.column(k) for k, name in enumerate(batch.schema.names) if name not in numbers}
+    return Chunk(batch.num_rows, numbers, others, problems)
+
+
+def _numeric_type_ids() -> set[int]:
+    import pyarrow as pa
+
+    kinds = [pa.float64(), pa.float32(), pa.float16(), pa.int64(), pa.int32(), pa.int16(), pa.int8()]
+    kinds += [pa.uint64(), pa.uint32(), pa.uint16(), pa.uint8()]
+    return {t.id for t in kinds}
