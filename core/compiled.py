@@ -193,7 +193,9 @@ def _expression(expr: Expression | str) -> Expression:
             raise UsageError(f"no such file: {expr}")
         expr = parse(path.read_text(), expr)
     expression = as_expression(expr)
-    # Hook for .adl programs (issue 4): batch needs one scalar output over scalar inputs.
-    if not isinstance(getattr(expression, "root", None), Node):
-        raise UsageError("batch evaluation needs a program with scalar inputs and one scalar result")
+    # A .adl program compiles when its inputs and result are scalars (each row is a point);
+    # its first output is the function. Matrix programs go through adcalc.evaluate/gradient.
+    program = getattr(expression, "program", None)
+    if program is not None and program.uses_arrays:
+        raise UsageError("compile/batch needs a program whose inputs and output are scalars")
     return expression
