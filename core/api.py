@@ -15,6 +15,7 @@ from .errors import EvaluationError, UsageError
 from .forward import nan_origin, values_of
 from .nodes import Node, topological_order
 from .reverse import cotangents_of
+from .sweep import float_gradient, float_values, plain_floats
 
 
 @dataclass(frozen=True)
@@ -143,15 +144,29 @@ def gradient(
     {'x': 3.0, 'y': 2.0}
     """
     expression = as_expression(expr)
+    names = wrt_names(expression, wrt, at)
     if expression.program is not None:
         from .program import check_scalar_output
 
         check_scalar_output(expression.program)
-    names = wrt_names(expression, wrt, at)
+        if not expression.program.uses_arrays and plain_floats(at):
+            return _float_gradient(expression, at, names)
     order, values = _checked_values(expression, at)
     cotangents = cotangents_of(order, values, {expression.root: 1.0}, set(names))
     by_name = {n.payload: g for n, g in cotangents.items() if n.op == "var"}
     partials = {name: _as_float(by_name.get(name, 0.0)) for name in names}
+    return Gradient(expression.label, _used(expression, at), values[expression.root], partials)
+
+
+def _float_gradient(expression: Expression, at: Mapping[str, Any], names: list[str]) -> Gradient:
+    # a program at a point of floats: the two sweeps without dispatch on the kind of value
+    order = expression.program.order
+    values, active = float_values(order, at, set(names))
+    problem = nan_origin(expression.root, values)
+    if problem is not None:
+        raise problem
+    found = float_gradient(order, values, active, expression.root)
+    partials = {name: _as_float(found.get(name, 0.0)) for name in names}
     return Gradient(expression.label, _used(expression, at), values[expression.root], partials)
 
 

@@ -87,13 +87,15 @@ class Builder:
         self.outputs: dict[str, Node] = {}
         self.calling: list[str] = []
         self.one_branch: dict[str, Span | None] = {}
+        self.reserved: set[str] = set()  # names of inputs, params, defs and ops
         self.steps = 0
         self.depth = 0  # > 0 inside a block or a function body
 
     # --- nodes -------------------------------------------------------------------------------
     def const(self, value: Any, span: Span | None = None) -> Node:
         """The constant node for a number or a Static payload."""
-        key = ("const", (), ("f", value.hex()) if isinstance(value, float) else value)
+        # 0.0 and -0.0 are equal but different constants, and NaN never equals itself
+        key = ("const", value) if value and value == value else ("const", "f", value.hex())
         found = self.table.get(key)
         if found is None:
             found = self.table[key] = Node("const", (), value, span)
@@ -102,9 +104,9 @@ class Builder:
 
     def var(self, name: str, shape: Shape, span: Span | None) -> Node:
         """The variable node of an input."""
-        found = self.table.get(("var", (), name))
+        found = self.table.get(("var", name))
         if found is None:
-            found = self.table[("var", (), name)] = Node("var", (), name, span)
+            found = self.table[("var", name)] = Node("var", (), name, span)
             self.order.append(found)
             if shape:
                 self.shapes[found] = shape
@@ -112,12 +114,16 @@ class Builder:
 
     def make(self, op: str, inputs: tuple[Node, ...], span: Span | None) -> Node:
         """The node for op(inputs): constants folded, shape inferred, interned."""
-        key = (op, tuple(map(id, inputs)), None)
+        key = (op, *inputs)  # nodes hash by identity
         found = self.table.get(key)
         if found is not None:
             return found
-        if op in SCALAR and all(i.op == "const" and type(i.payload) is float for i in inputs):
-            return self.const(float(SCALAR[op](*(i.payload for i in inputs))), span)
+        for i in inputs:
+            if i.op != "const" or type(i.payload) is not float:
+                break
+        else:
+            if op in SCALAR:
+                return self.const(float(SCALAR[op](*(i.payload for i in inputs))), span)
         shapes = self.shapes
         shape: Shape = ()
         if op in RULES or (shapes and any(i in shapes for i in inputs)):
@@ -164,20 +170,22 @@ class Builder:
 
     def assign(self, env: dict[str, Node], name: str, value: Node, span: Span | None) -> None:
         """Bind a variable; inputs, params, loop variables and functions cannot be reassigned."""
-        if name in self.inputs or name in self.params or name in self.functions or name in self.custom:
+        if name in self.reserved:
             kind = "an input" if name in self.inputs else "a param" if name in self.params else "a function"
             raise Redefinition(f"'{name}' is {kind} and cannot be assigned", span)
-        if name in getattr(env, "frozen", ()):
+        if name in env.frozen:  # type: ignore[attr-defined]
             raise Redefinition(f"'{name}' is a loop variable and cannot be assigned", span)
         env[name] = value
-        self.one_branch.pop(name, None)
+        if self.one_branch:
+            self.one_branch.pop(name, None)
 
     def declare(self, name: str, span: Span | None) -> None:
         """Check a new top-level name (input, param, def or op) is not taken."""
         if self.depth:
             raise ProgramError("declarations (input, param, def, op) belong at the top level", span)
-        if name in self.inputs or name in self.params or name in self.functions or name in self.custom:
+        if name in self.reserved:
             raise Redefinition(f"'{name}' is already defined", span)
+        self.reserved.add(name)
 
     # --- control flow ------------------------------------------------------------------------
     def run(self, statements: Iterable[Code], env: dict[str, Node]) -> None:
@@ -209,7 +217,7 @@ class Builder:
             else:
                 env[name] = self.make("where", (cond, a, b), cond.span)
 
-    def loop(self, name: str, first: Node, last: Node, body: tuple[Code, ...], env: dict[str, Node]) -> None:
+    def loop(self, name: str, first: Node, last: Node, body: tuple[Code, ...], env: dict, used: bool = True) -> None:
         """for name in first..last (inclusive): the body runs once per value, building nodes."""
         start, stop = self.integer(first, "a loop bound"), self.integer(last, "a loop bound")
         self.steps += max(0, stop - start + 1)
@@ -221,7 +229,8 @@ class Builder:
         self.depth += 1
         try:
             for i in range(start, stop + 1):
-                dict.__setitem__(env, name, self.const(float(i), first.span))
+                if used:
+                    dict.__setitem__(env, name, self.const(float(i), first.span))
                 for statement in body:
                     statement(self, env)
         finally:
@@ -253,14 +262,14 @@ class Builder:
         """The compiled program: outputs and the nodes they need, in creation (topological) order."""
         if not self.outputs:
             raise ProgramError("no output: add a line such as `output y`", end)
-        needed = {id(n) for n in self.outputs.values()}
+        needed = set(self.outputs.values())
         kept = []
         for n in reversed(self.order):
-            if id(n) in needed:
+            if n in needed:
                 kept.append(n)
-                needed.update(map(id, n.inputs))
+                needed.update(n.inputs)
         kept.reverse()
-        shapes = {n: s for n, s in self.shapes.items() if id(n) in needed}
+        shapes = {n: s for n, s in self.shapes.items() if n in needed}
         return Program(tuple(self.outputs.items()), dict(self.inputs), shapes, tuple(kept))
 
 

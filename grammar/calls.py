@@ -56,6 +56,18 @@ def call(b: Builder, name: str, arguments: list[Node], span: Span, whole: Span |
     return b.make(op, tuple(arguments), whole)
 
 
+def plain_op(name: str, count: int, span: Span) -> str | None:
+    """The op of a scalar function with a fixed arity (checked), else None (resolved at run time)."""
+    op = ALIASES.get(name, name)
+    if name not in _PLAIN or op in VARIADIC:
+        return None
+    _arity(name, [None] * count, OPS[op].arity, span)  # type: ignore[list-item]
+    return op
+
+
+_PLAIN = frozenset(SCALAR_FUNCTIONS)
+
+
 def _arity(name: str, arguments: list[Node], arity: int | None, span: Span) -> None:
     if arity is not None and len(arguments) != arity:
         raise ArityError(f"{name}() takes {arity} argument{'s' * (arity != 1)}, got {len(arguments)}", span)

@@ -7,6 +7,7 @@ span of its text, so errors name file:line:col however deep in a loop or a def t
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 from typing import Any
@@ -50,6 +51,12 @@ class ProgramCode(Transformer):
     """Closures for statements and expressions, made at each LALR reduction."""
 
     source_name: str | None = None
+    names: list[str]  # every name read so far in this parse, and where (for loop)
+    positions: list[int]
+
+    def reset(self, source_name: str | None) -> None:
+        """Start a new parse."""
+        self.source_name, self.names, self.positions = source_name, [], []
 
     def span(self, token: Token) -> Span:
         return token_span(token, self.source_name)
@@ -64,6 +71,8 @@ class ProgramCode(Transformer):
         if name in CONSTANTS:
             value = CONSTANTS[name]
             return _code(lambda b, env: b.const(value, span), span)
+        self.positions.append(token.start_pos)  # which names each loop reads (see loop)
+        self.names.append(name)
         return _code(lambda b, env: env.get(name) or b.lookup(env, name, span), span)
 
     def _binary(self, op: str, left: Code, right: Code) -> Code:
@@ -109,6 +118,12 @@ class ProgramCode(Transformer):
         name, items = str(token), arguments or []
         span = self.span(token)
         whole = span.cover(_cover(*items))
+        op = calls.plain_op(name, len(items), span)
+        if op is not None and len(items) == 1:  # a scalar function: resolved once, here
+            (item,) = items
+            return _code(lambda b, env: b.make(op, (item(b, env),), whole), whole)
+        if op is not None:
+            return _code(lambda b, env: b.make(op, tuple(a(b, env) for a in items), whole), whole)
         return _code(lambda b, env: calls.call(b, name, [a(b, env) for a in items], span, whole), whole)
 
     def literal(self, token: Token, items: list[Code]) -> Code:
@@ -214,9 +229,13 @@ class ProgramCode(Transformer):
         other = other if isinstance(other, tuple) else (other,)
         return _code(lambda b, env: b.branch(condition(b, env), then, other, env), condition.span)
 
-    def loop(self, _: Token, token: Token, __: Token, first: Code, ___: Token, last: Code, body: Any) -> Code:
+    def loop(self, keyword: Token, token: Token, __: Token, first: Code, ___: Token, last: Code, body: Any) -> Code:
         name = str(token)
-        return _code(lambda b, env: b.loop(name, first(b, env), last(b, env), body, env), self.span(token))
+        # names read since `for` are this loop's; an unread loop variable needs no node per step
+        used = name in self.names[bisect.bisect_right(self.positions, keyword.start_pos) :]
+        return _code(
+            lambda b, env: b.loop(name, first(b, env), last(b, env), body, env, used), self.span(token)
+        )
 
     def start(self, *statements: Code) -> tuple[Code, ...]:
         return statements
@@ -242,7 +261,7 @@ def parse_program(text: str, source_name: str | None = None) -> Program:
     'y'
     """
     parser, code = _parser()
-    code.source_name = source_name
+    code.reset(source_name)
     try:
         statements = parser.parse(text)
     except UnexpectedInput as error:
