@@ -97,7 +97,7 @@ def linearize(outputs: Sequence[Node]) -> tuple[list[Entry], list[int]]:
     for n in topological_order(outputs):
         inputs = tuple(number[id(i)] for i in n.inputs)
         if inputs and all(entries[k][0] == "const" for k in inputs) and n.op in SCALAR:
-            entry: Entry = ("const", _key(SCALAR[n.op](*(entries[k][1] for k in inputs))), ())
+            entry: Entry = ("const", _key(SCALAR[n.op](*(_unkey(entries[k][1]) for k in inputs))), ())
         else:
             entry = (n.op, _key(n.payload) if n.op == "const" else n.payload, inputs)
         if entry not in seen:

@@ -25,6 +25,13 @@ from .nodes import Node
 _SCALARS = (float, int)
 
 
+_UNSET = object()
+
+
+def _given(arguments: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: v for k, v in arguments.items() if v is not _UNSET}, **more}
+
+
 class Compiled:
     """Value, gradient and Hessian of one expression, compiled on first use of each."""
 
@@ -81,6 +88,9 @@ class Compiled:
         if any(keyword.iskeyword(name) or not name.isidentifier() or name.startswith("_") for name in names):
             return
         parameters = ", ".join(names)
+        # unset parameters default to a marker, so a missing variable reaches the generic path
+        # (MissingVariables, as for arrays) instead of a TypeError; extra keywords are ignored
+        signature = ", ".join([*(f"{name}=_UNSET" for name in names), "**_more"])
         floats = " and ".join(f"type({name}) is float" for name in names) or "True"
         partials = ", ".join(f"{name!r}: r[{k + 1}]" for k, name in enumerate(self.wrt))
         keywords = ", ".join(f"{name!r}: {name}" for name in names)
@@ -89,18 +99,18 @@ class Compiled:
         source = "\n".join(
             [
                 self._point.source,  # type: ignore[attr-defined]  (def compiled(v0, ...): straight-line code)
-                f"def grad({parameters}):",
+                f"def grad({signature}):",
                 f"    if {floats}:",
                 "        try:",
                 f"            r = compiled({parameters})",
                 "        except (ValueError, ZeroDivisionError, OverflowError):",
                 f"            r = _point({parameters})  # the IEEE interpreter: inf and NaN, no exception",
                 f"        return r[0], {{{partials}}}",
-                f"    return _grad(**{{{keywords}}})",
-                f"def value({parameters}):",
+                f"    return _grad(**_given({{{keywords}}}, _more))",
+                f"def value({signature}):",
                 f"    if {floats}:",
                 f"        return _value({parameters})[0]",
-                f"    return _generic_value(**{{{keywords}}})",
+                f"    return _generic_value(**_given({{{keywords}}}, _more))",
             ]
         )
         namespace = dict(codegen._GLOBALS)  # the math functions the straight-line code calls
@@ -109,6 +119,8 @@ class Compiled:
             _value=self._scalar_function(0),
             _grad=self._generic_grad,
             _generic_value=self._generic_value,
+            _UNSET=_UNSET,
+            _given=_given,
         )
         exec(builtins.compile(source, "<adcalc-calls>", "exec"), namespace)  # our own generated code
         self.grad, self.value = namespace["grad"], namespace["value"]  # type: ignore[method-assign]
