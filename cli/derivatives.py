@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 from adcalc.errors import BadValue, UsageError
 
-from . import tables
 from .main import State, app, load
 from .options import AtOpt, ExprArg, JsonOpt, WrtOpt, parse_at, parse_names, read_expression, split_top_level
 
@@ -50,6 +49,8 @@ def jvp(expr: ExprArg, at: AtOpt = None, direction: DirOpt = None, as_json: Json
     """∇f·v by one forward sweep: [cyan]adcalc jvp 'x*y' --at x=1,y=2 --dir x=1[/cyan]."""
     import adcalc
 
+    from . import tables
+
     point, seeds = parse_at(at), direction_of(direction)
     tables.directional(adcalc.jvp(load(expr), at=point, direction=seeds), "∇f·v", as_json)
 
@@ -60,6 +61,8 @@ def hvp(
 ) -> None:
     """H·v without forming H: [cyan]adcalc hvp 'x^2*y' --at x=1,y=2 --dir x=1[/cyan]."""
     import adcalc
+
+    from . import tables
 
     point, seeds = parse_at(at), direction_of(direction)
     tables.directional(
@@ -90,6 +93,8 @@ def jacobian(
     """
     import adcalc
 
+    from . import tables
+
     point = parse_at(at)
     expressions = [load(part) for part in split_outputs(exprs)]
     State.source = None
@@ -102,6 +107,8 @@ def hessian(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOp
     """Value, gradient and Hessian: [cyan]adcalc hessian 'x^2*y' --at x=1,y=2[/cyan]."""
     import adcalc
 
+    from . import tables
+
     point = parse_at(at)
     tables.hessian(adcalc.hessian(load(expr), at=point, wrt=parse_names(wrt)), as_json)
 
@@ -112,6 +119,8 @@ def taylor(
 ) -> None:
     """Taylor coefficients (series arithmetic): [cyan]adcalc taylor 'exp(x)' --at x=0 --order 8[/cyan]."""
     import adcalc
+
+    from . import tables
 
     point, names = parse_at(at), parse_names(wrt)
     if names is not None and len(names) != 1:
@@ -126,6 +135,8 @@ def diff(expr: ExprArg, wrt: WrtOpt = None, order: OrderOpt = 1, as_json: JsonOp
     Shared subexpressions are printed once, as lines 't1 = ...' before the result.
     """
     import adcalc
+
+    from . import tables
 
     if order < 1:
         raise BadValue(f"--order must be 1 or more, got {order}")
@@ -143,6 +154,8 @@ def explain(
     """
     import adcalc
 
+    from . import tables
+
     point, mode = parse_at(at), mode_of(mode) or "reverse"
     seeds = direction_of(direction) if mode == "forward" else None
     tables.trace(adcalc.explain(load(expr), at=point, mode=mode, direction=seeds), as_json)
@@ -152,6 +165,8 @@ def explain(
 def check(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOpt = False) -> None:
     """The gradient five ways, errors, costs, times: [cyan]adcalc check 'x*sin(y)' --at x=1,y=2[/cyan]."""
     import adcalc
+
+    from . import tables
 
     point = parse_at(at)
     tables.check(adcalc.check(load(expr), at=point, wrt=parse_names(wrt)), as_json)
@@ -166,6 +181,8 @@ def graph(expr: ExprArg, form: FormatOpt = "tree", as_json: JsonOpt = False) -> 
 
     In the tree a shared node is drawn once; later uses show '↑ v7 (shared)'.
     """
+    from . import tables
+
     form = "json" if as_json else form
     if form not in ("tree", "dot", "json"):
         raise BadValue(f"--format must be tree, dot or json, got {form!r}")
@@ -178,7 +195,7 @@ def grad_by(
     """`adcalc grad` with --mode forward or --order k (called from cli/main.py)."""
     import adcalc
 
-    from . import render
+    from . import render, tables
 
     mode_of(mode)
     if order < 1:
