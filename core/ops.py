@@ -59,7 +59,8 @@ def elementwise(name: str, *partials: Rule | None, **options: Any) -> OpDef:
         return lambda *args: partial(*args[:-1]) * args[-1]
 
     def vjp_of(partial: Rule) -> Rule:
-        return lambda *args: args[-1] * partial(*args[:-1])
+        # partial first, so the derivative of sin(x)*y prints as cos(x)*y, the textbook order
+        return lambda *args: partial(*args[:-1]) * args[-1]
 
     jvp = tuple(None if p is None else jvp_of(p) for p in partials)
     vjp = tuple(None if p is None else vjp_of(p) for p in partials)
