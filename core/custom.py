@@ -76,6 +76,10 @@ def define_op(name: str, text: str, value: Template, rules: Sequence[Template], 
     from .tensor import add_values
 
     add_values({registry_name: value})
+    # Printed derivatives name the op: let expressions parsed later in this process call it.
+    from .elementary import FUNCTIONS
+
+    FUNCTIONS.append(registry_name)
     return registry_name
 
 

@@ -140,16 +140,18 @@ class Builder:
     def shape(self, n: Node) -> Shape:
         return self.shapes.get(n, ())
 
-    def constant(self, n: Node, what: str) -> float:
+    def constant(self, n: Node, what: str, span: Span | None = None) -> float:
         """The number a node folds to, or ProgramError: `what` must be known before evaluation."""
         if n.op != "const" or type(n.payload) is not float:
-            raise ProgramError(f"{what} must be a constant (numbers, params and loop variables)", n.span)
+            detail = f"{what} must be a constant (numbers, params and loop variables)"
+            raise ProgramError(detail, span or n.span)
         return n.payload
 
-    def integer(self, n: Node, what: str) -> int:
-        value = self.constant(n, what)
+    def integer(self, n: Node, what: str, span: Span | None = None) -> int:
+        """The whole number a node folds to (see constant)."""
+        value = self.constant(n, what, span)
         if value != int(value):
-            raise ProgramError(f"{what} must be a whole number, got {value:g}", n.span)
+            raise ProgramError(f"{what} must be a whole number, got {value:g}", span or n.span)
         return int(value)
 
     # --- names -------------------------------------------------------------------------------
@@ -217,12 +219,15 @@ class Builder:
             else:
                 env[name] = self.make("where", (cond, a, b), cond.span)
 
-    def loop(self, name: str, first: Node, last: Node, body: tuple[Code, ...], env: dict, used: bool = True) -> None:
+    def loop(
+        self, name: str, first: Node, last: Node, body: tuple[Code, ...], env: dict, used: bool, spans: Any
+    ) -> None:
         """for name in first..last (inclusive): the body runs once per value, building nodes."""
-        start, stop = self.integer(first, "a loop bound"), self.integer(last, "a loop bound")
+        start = self.integer(first, "a loop bound", spans[0])
+        stop = self.integer(last, "a loop bound", spans[1])
         self.steps += max(0, stop - start + 1)
         if self.steps > MAX_STEPS:
-            raise TooLarge(f"loops would run past {MAX_STEPS:,} iterations (the documented limit)", last.span)
+            raise TooLarge(f"loops would run past {MAX_STEPS:,} iterations (the documented limit)", spans[1])
         saved = env.get(name)
         frozen = getattr(env, "frozen", set())
         env.frozen = frozen | {name}  # type: ignore[attr-defined]

@@ -189,14 +189,21 @@ define(
     (lambda g, x, key, out, h: index(h, key), None, None),
     "zeros shaped like x with g at key",
 )
-for _name, _arity, _doc in [
-    ("eye_like", 1, "identity of A's size"),
-    ("count", 1, "number of elements"),
-    ("prod_others", 1, "Π_{j≠i} xⱼ for each i"),
-    ("put", 3, "zeros shaped like out with d at slot i"),
-    ("take", 2, "slot i of g"),
-]:
-    register(OpDef(_name, _arity, None, None, doc=_doc, extra=ARRAY))
+define(
+    "put", 3,
+    (lambda d, like, i, out, dd: put(dd, like, i), None, None),
+    (lambda d, like, i, out, h: take(h, i), None, None),
+    "zeros shaped like `like` with d at slot i",
+)
+define(
+    "take", 2,
+    (lambda g, i, out, dg: take(dg, i), None),
+    (lambda g, i, out, h: put(h, g, i), None),
+    "slot i of g",
+)
+for _name, _doc in [("eye_like", "identity of A's size"), ("count", "number of elements")]:
+    register(OpDef(_name, 1, (None,), (None,), zero_derivative=True, doc=_doc, extra=ARRAY))
+register(OpDef("prod_others", 1, None, None, doc="Π_{j≠i} xⱼ for each i", extra=ARRAY))
 
 
 @functools.cache

@@ -34,17 +34,17 @@ def call(b: Builder, name: str, arguments: list[Node], span: Span, whole: Span |
         return b.custom[name].apply(b, arguments, whole)
     if name == "eye":
         _arity(name, arguments, 1, span)
-        n = b.integer(arguments[0], "the size of eye(n)")
+        n = b.integer(arguments[0], "the size of eye(n)", whole)
         return b.make("eye", (b.const(Static((n,))),), whole)
     if name == "reshape":
         if len(arguments) < 2:
             raise ArityError("reshape(x, sizes...) takes an array and one or more sizes", span)
-        sizes = Static(b.integer(a, "a size") for a in arguments[1:])
+        sizes = Static(b.integer(a, "a size", whole) for a in arguments[1:])
         return b.make("reshape", (arguments[0], b.const(sizes)), whole)
     if name in tensor.FUNCTIONS:
         _arity(name, arguments, tensor.FUNCTIONS[name], span)
         return b.make(name, tuple(arguments), whole)
-    if name not in SCALAR_FUNCTIONS:
+    if name not in SCALAR_FUNCTIONS or custom.is_custom(name):  # another program's op is not ours
         known = BUILTINS + list(b.functions) + list(b.custom)
         raise UnknownFunction(_suggest(name, known), span)
     op = ALIASES.get(name, name)
@@ -112,16 +112,15 @@ def index(b: Builder, x: Node, items: list[Any], env: dict[str, Node], span: Spa
     for axis, item in enumerate(items):
         size = shape[axis]
         if isinstance(item, Range):
-            start = 1 if item.start is None else b.integer(item.start(b, env), "an index")
-            stop = size if item.stop is None else b.integer(item.stop(b, env), "an index")
+            start = 1 if item.start is None else b.integer(item.start(b, env), "an index", item.span)
+            stop = size if item.stop is None else b.integer(item.stop(b, env), "an index", item.span)
             if not 1 <= start <= stop <= size:
                 raise ProgramError(f"range {start}:{stop} is outside 1:{size}", item.span)
             key.append((start - 1, stop))
         else:
-            at = item(b, env)
-            i = b.integer(at, "an index")
+            i = b.integer(item(b, env), "an index", item.span)
             if not 1 <= i <= size:
-                raise ProgramError(f"index {i} is outside 1..{size}", at.span or span)
+                raise ProgramError(f"index {i} is outside 1..{size}", item.span)
             key.append(i - 1)
     return b.make("index", (x, b.const(Static(key))), span)
 

@@ -169,7 +169,7 @@ class ProgramCode(Transformer):
         def run(b: Builder, env: dict) -> None:
             for name, sizes, span in declarations:
                 b.declare(name, span)
-                shape = tuple(b.integer(size(b, env), "a size") for size in sizes)
+                shape = tuple(b.integer(size(b, env), "a size", size.span) for size in sizes)
                 if any(n < 1 for n in shape):
                     raise ProgramError(f"sizes must be at least 1, got {list(shape)}", span)
                 b.inputs[name] = shape
@@ -229,12 +229,13 @@ class ProgramCode(Transformer):
         other = other if isinstance(other, tuple) else (other,)
         return _code(lambda b, env: b.branch(condition(b, env), then, other, env), condition.span)
 
-    def loop(self, keyword: Token, token: Token, __: Token, first: Code, ___: Token, last: Code, body: Any) -> Code:
-        name = str(token)
+    def loop(self, keyword: Token, token: Token, _: Token, first: Code, *rest: Any) -> Code:
+        name, last, body = str(token), rest[1], rest[2]
         # names read since `for` are this loop's; an unread loop variable needs no node per step
         used = name in self.names[bisect.bisect_right(self.positions, keyword.start_pos) :]
+        spans = (first.span, last.span)
         return _code(
-            lambda b, env: b.loop(name, first(b, env), last(b, env), body, env, used), self.span(token)
+            lambda b, env: b.loop(name, first(b, env), last(b, env), body, env, used, spans), self.span(token)
         )
 
     def start(self, *statements: Code) -> tuple[Code, ...]:
