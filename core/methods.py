@@ -20,7 +20,6 @@ from .api import Expression, _used, as_expression, gradient, wrt_names
 from .errors import EvaluationError, NotApplicable
 from .forward import values_of
 from .nodes import Node, topological_order
-from .ops import apply
 
 EPS = sys.float_info.epsilon
 COMPLEX_STEP = 1e-20
@@ -168,30 +167,10 @@ def _complex_step(
 ) -> tuple[dict[str, float], str]:
     partials = {}
     for name in names:
-        values: dict[Node, Any] = {}
         point = {**at, name: complex(float(at[name]), COMPLEX_STEP)}
-        for n in order:
-            values[n] = _complex_value(n, values, point)
-        result = values[expression.root]
+        result = values_of(order, point)[expression.root]
         partials[name] = result.imag / COMPLEX_STEP if isinstance(result, complex) else 0.0
     return partials, ""
-
-
-def _complex_value(n: Node, values: Mapping[Node, Any], point: Mapping[str, Any]) -> Any:
-    if n.op == "const":
-        return n.payload
-    if n.op == "var":
-        return point[n.payload]
-    args = [values[i] for i in n.inputs]
-    if n.op == "pow" and isinstance(args[0], complex) and _small_integer(args[1]):
-        # z^k by repeated products: exp(k log z) puts a rounding error of order 1e-16 into the
-        # imaginary part when Re z < 0, which the step 1e-20 would magnify to 1e4
-        return args[0] ** int(args[1])
-    return apply(n.op, *args)
-
-
-def _small_integer(value: Any) -> bool:
-    return isinstance(value, float | int) and value == int(value) and abs(value) <= 64
 
 
 def _symbolic(
