@@ -102,7 +102,10 @@ def _checked_values(expression: Expression, at: Mapping[str, Any]) -> tuple[list
         at, order = bind(expression.program, at), list(expression.program.order)
     else:
         order = topological_order(expression.root)
-    values = values_of(order, at)
+    if expression.program is not None and not expression.program.uses_arrays and plain_floats(at):
+        values = float_values(order, at, ())[0]  # the same values, without dispatch per node
+    else:
+        values = values_of(order, at)
     for root in [n for _, n in expression.outputs] or [expression.root]:
         problem = nan_origin(root, values)
         if problem is not None:

@@ -114,8 +114,9 @@ class Builder:
 
     def make(self, op: str, inputs: tuple[Node, ...], span: Span | None) -> Node:
         """The node for op(inputs): constants folded, shape inferred, interned."""
-        key = (op, *inputs)  # nodes hash by identity
-        found = self.table.get(key)
+        table = self.table
+        key = (op, inputs)  # nodes hash and compare by identity
+        found = table.get(key)
         if found is not None:
             return found
         for i in inputs:
@@ -126,14 +127,15 @@ class Builder:
                 return self.const(float(SCALAR[op](*(i.payload for i in inputs))), span)
         shapes = self.shapes
         shape: Shape = ()
-        if op in RULES or (shapes and any(i in shapes for i in inputs)):
+        if op in RULES or (shapes and not shapes.keys().isdisjoint(inputs)):
             statics = [i.payload if isinstance(i.payload, Static) else None for i in inputs]
             shape = infer(op, [shapes.get(i, ()) for i in inputs], statics, span)
-        found = self.table[key] = Node(op, inputs, None, span)
+        found = table[key] = Node(op, inputs, None, span)
         if shape:
             shapes[found] = shape
-        self.order.append(found)
-        if len(self.order) > MAX_NODES:
+        order = self.order
+        order.append(found)
+        if len(order) > MAX_NODES:
             raise TooLarge(f"the program unrolls past {MAX_NODES:,} nodes (the documented limit)", span)
         return found
 
