@@ -28,6 +28,13 @@ _SCALARS = (float, int)
 _UNSET = object()
 
 
+def _straight_line(source: str) -> tuple[list[str], list[str]]:
+    """(body lines, output expressions) of codegen's `def compiled(v0, ...): ... return (a, b,)`."""
+    lines = source.splitlines()
+    returned = lines[-1].strip().removeprefix("return (").removesuffix(",)")
+    return lines[1:-1], returned.split(", ")
+
+
 def _given(arguments: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in arguments.items() if v is not _UNSET}, **more}
 
@@ -92,20 +99,29 @@ class Compiled:
         # (MissingVariables, as for arrays) instead of a TypeError; extra keywords are ignored
         signature = ", ".join([*(f"{name}=_UNSET" for name in names), "**_more"])
         floats = " and ".join(f"type({name}) is float" for name in names) or "True"
-        partials = ", ".join(f"{name!r}: r[{k + 1}]" for k, name in enumerate(self.wrt))
         keywords = ", ".join(f"{name!r}: {name}" for name in names)
+        arguments = ", ".join(f"v{k}" for k in range(len(names)))
         from . import codegen
 
+        # the straight-line code inlined: no call, and the gradient dict built from its temporaries
+        body, results = _straight_line(self._point.source)  # type: ignore[attr-defined]
+        partials = ", ".join(
+            f"{name!r}: {result}" for name, result in zip(self.wrt, results[1:], strict=True)
+        )
+        fallback = ", ".join(f"{name!r}: r[{k + 1}]" for k, name in enumerate(self.wrt))
         source = "\n".join(
             [
-                self._point.source,  # type: ignore[attr-defined]  (def compiled(v0, ...): straight-line code)
                 f"def grad({signature}):",
                 f"    if {floats}:",
+                f"        {arguments}{',' if len(names) == 1 else ''} = {parameters}"
+                if names
+                else "        pass",
                 "        try:",
-                f"            r = compiled({parameters})",
+                *("        " + line for line in body),
+                f"            return {results[0]}, {{{partials}}}",
                 "        except (ValueError, ZeroDivisionError, OverflowError):",
-                f"            r = _point({parameters})  # the IEEE interpreter: inf and NaN, no exception",
-                f"        return r[0], {{{partials}}}",
+                f"            r = _point({arguments})  # the IEEE interpreter: inf and NaN, no exception",
+                f"            return r[0], {{{fallback}}}",
                 f"    return _grad(**_given({{{keywords}}}, _more))",
                 f"def value({signature}):",
                 f"    if {floats}:",

@@ -90,3 +90,15 @@ def test_adl_program_path(tmp_path: Path) -> None:
     np.testing.assert_allclose(gradients["x"], [2 / 3, 4 / 7], rtol=1e-15)
     with pytest.raises(adcalc.AdcalcError, match="no such file"):
         adcalc.compile(str(tmp_path / "absent.adl"))
+
+
+def test_variable_names_like_generated_temporaries() -> None:
+    # t0/v1 are also the generated code's own names; exceptions fall back to IEEE values
+    f = adcalc.compile("t0 * v1 + log(t0) + sqrt(v0)", wrt=["v1", "t0", "v0"])
+    value, gradient = f.grad(t0=2.0, v1=3.0, v0=4.0)
+    assert value == 6 + math.log(2) + 2
+    assert gradient == {"v1": 2.0, "t0": 3.5, "v0": 0.25}
+    value, gradient = f.grad(t0=0.0, v1=3.0, v0=4.0)  # math.log(0) raises: IEEE gives -inf
+    assert value == -math.inf and gradient["t0"] == math.inf
+    g = adcalc.compile("exp(x)")
+    assert g.grad(x=0.0) == (1.0, {"x": 1.0})
