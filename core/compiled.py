@@ -113,9 +113,7 @@ class Compiled:
             [
                 f"def grad({signature}):",
                 f"    if {floats}:",
-                f"        {arguments}{',' if len(names) == 1 else ''} = {parameters}"
-                if names
-                else "        pass",
+                f"        {arguments} = {parameters}" if names else "        pass",
                 "        try:",
                 *("        " + line for line in body),
                 f"            return {results[0]}, {{{partials}}}",
