@@ -52,7 +52,8 @@ def mlp(capsys: pytest.CaptureFixture[str]) -> None:
 def least_squares(capsys: pytest.CaptureFixture[str]) -> None:
     a, b = np.array([[1, 1], [1, 2], [1, 3], [1, 4.0]]), np.array([6, 5, 7, 10.0])
     solution = np.linalg.solve(a.T @ a, a.T @ b)  # the normal equations
-    at_solution = run(capsys, "grad", "least_squares.adl", f"x1={float(solution[0])!r},x2={float(solution[1])!r}")
+    x1, x2 = map(float, solution)
+    at_solution = run(capsys, "grad", "least_squares.adl", f"x1={x1!r},x2={x2!r}")
     assert max(map(abs, at_solution["gradient"].values())) < 1e-12
     at_zero = run(capsys, "hessian", "least_squares.adl", "x1=0,x2=0")
     np.testing.assert_allclose(list(at_zero["gradient"].values()), -2 * a.T @ b)
