@@ -22,6 +22,7 @@ from . import calls
 from .build import _DESCRIBE, COMPARISONS, parse_error, token_span
 
 Code = Any  # (Builder, env) -> Node | None
+_make = Builder.make  # called unbound in the hot closures: no bound method per call
 
 _DESCRIBE.update(  # how the program grammar's terminals read in syntax errors
     EQUAL="'='", LBRACE="'{'", RBRACE="'}'", LSQB="'['", RSQB="']'", COLON="':'", DOTS="'..'",
@@ -77,7 +78,7 @@ class ProgramCode(Transformer):
 
     def _binary(self, op: str, left: Code, right: Code) -> Code:
         span = _cover(left, right)
-        return _code(lambda b, env: b.make(op, (left(b, env), right(b, env)), span), span)
+        return _code(lambda b, env: _make(b, op, (left(b, env), right(b, env)), span), span)
 
     def add(self, left: Code, _: Token, right: Code) -> Code:
         return self._binary("add", left, right)
@@ -102,7 +103,7 @@ class ProgramCode(Transformer):
 
     def neg(self, token: Token, operand: Code) -> Code:
         span = self.span(token).cover(operand.span)
-        return _code(lambda b, env: b.make("neg", (operand(b, env),), span), span)
+        return _code(lambda b, env: _make(b, "neg", (operand(b, env),), span), span)
 
     def pos(self, _: Token, operand: Code) -> Code:
         return operand
@@ -121,7 +122,7 @@ class ProgramCode(Transformer):
         op = calls.plain_op(name, len(items), span)
         if op is not None and len(items) == 1:  # a scalar function: resolved once, here
             (item,) = items
-            return _code(lambda b, env: b.make(op, (item(b, env),), whole), whole)
+            return _code(lambda b, env: _make(b, op, (item(b, env),), whole), whole)
         if op is not None:
             return _code(lambda b, env: b.make(op, tuple(a(b, env) for a in items), whole), whole)
         return _code(lambda b, env: calls.call(b, name, [a(b, env) for a in items], span, whole), whole)
