@@ -102,6 +102,15 @@ def test_swell_loop_builds_three_nodes_per_step() -> None:
     assert result.gradient["x"] == pytest.approx(central_difference(swell, 0.5), rel=1e-6)
 
 
+def test_nodes_of_programs_are_ordinary_immutable_nodes() -> None:
+    program = parse_program("input x\ny = sin(x) * x\noutput y", "n.adl")
+    product = program.order[-1]
+    assert (product.op, product.payload, product.span.source_name) == ("mul", None, "n.adl")
+    assert product.inputs[0].op == "sin" and product.inputs[1] is program.order[0]
+    with pytest.raises(AttributeError):
+        product.op = "add"  # type: ignore[misc]
+
+
 def test_vectors_in_loops() -> None:
     source = "param n = 3\ninput x[n]\ns = 0\nfor i in 1..n { s = s + i * x[i]^2 }\noutput s"
     x = np.array([1.0, -2.0, 0.5])
