@@ -8,8 +8,9 @@ loops over rows in Python.
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -79,23 +80,27 @@ class Plan:
         rows = len(columns[0]) if columns else 1
         if out is None:
             out = np.empty((len(self.outputs), rows))
-        starts = range(0, rows, self.block)
-        threads = min(THREADS, len(starts))
-        if threads <= 1:
-            self._blocks(columns, out, starts)
-        else:
-            work = [_pool().submit(self._blocks, columns, out, starts[k::threads]) for k in range(threads)]
-            for done in work:
-                done.result()
+        blocks = -(-rows // self.block)
+        threads = min(THREADS, blocks)
+        # Threads take the next block from a shared counter (next() on it is atomic under the
+        # GIL), so a thread slowed by other load on the machine does not hold the others up.
+        counter = itertools.count()
+        work = [_pool().submit(self._blocks, columns, out, counter, blocks) for _ in range(threads - 1)]
+        self._blocks(columns, out, counter, blocks)  # the calling thread works too
+        for done in work:
+            done.result()
         return out
 
-    def _blocks(self, columns: Sequence[np.ndarray], out: np.ndarray, starts: range) -> None:
-        rows = out.shape[1]
-        size = min(self.block, rows)
-        buffers = [np.empty(size) for _ in range(self.kernel.buffers)]
+    def _blocks(
+        self, columns: Sequence[np.ndarray], out: np.ndarray, counter: Iterator[int], blocks: int
+    ) -> None:
+        rows, block = out.shape[1], self.block
+        buffers = [np.empty(min(block, rows)) for _ in range(self.kernel.buffers)]
         with np.errstate(all="ignore"):  # domain errors give NaN, reported per row by callers
-            for start in starts:
-                self.kernel.run(columns, out, start, min(start + self.block, rows), buffers)
+            for k in counter:
+                if k >= blocks:
+                    return
+                self.kernel.run(columns, out, k * block, min((k + 1) * block, rows), buffers)
 
 
 def plan(outputs: Sequence[Node], names: Sequence[str], variables: Sequence[str]) -> Plan:
