@@ -276,3 +276,17 @@ def test_first_rows_arrive_before_the_input_ends() -> None:
         assert process.wait(30) == 0
     finally:
         process.kill()
+
+
+def test_parquet_without_pyarrow_says_how_to_get_it(
+    table: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now fails
+    outcome = run_inprocess(["batch", "x", "-i", table, "-o", str(tmp_path / "out.parquet")], capsys)
+    assert outcome.code == 2
+    assert (
+        outcome.stderr.strip()
+        == "error: Bad usage: parquet output needs pyarrow: pip install 'adcalc[arrow]'"
+    )
+    outcome = run_inprocess(["batch", "x", "-i", table, "--grad"], capsys)  # CSV falls back to the csv module
+    assert outcome.code == 0 and read_csv(outcome.stdout)[0]["d_x"] == "1.0"
