@@ -46,7 +46,9 @@ def in_process(path: Path, runs: int) -> tuple[float, float, int, float]:
 
     text = path.read_text()
     compile_times, gradient_times = [], []
+    expression = result = None
     for _ in range(runs):
+        expression = result = None  # one program in memory at a time, as in the command
         start = time.perf_counter()
         expression = adcalc.parse(text, path.name)
         middle = time.perf_counter()
@@ -91,7 +93,7 @@ def main() -> None:
     print(header + f" {'∂y/∂x matches':>14}")
     previous, inside = None, {}
     for n in SIZES:
-        compile_s, gradient_s, nodes, partial = in_process(DATA / f"swell_{n}.adl", max(1, runs // 2))
+        compile_s, gradient_s, nodes, partial = in_process(DATA / f"swell_{n}.adl", runs)
         seconds, inside[n] = medians[str(n)], compile_s + gradient_s
         growth = f"{seconds / previous:.1f}" if previous else "-"
         agrees = math.isclose(partial, reference(n), rel_tol=1e-9)
