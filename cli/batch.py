@@ -9,16 +9,17 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from adcalc.errors import EvaluationError, UsageError
 
 from .main import app, load
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 from .options import ExprArg, WrtOpt, parse_names
 
 
@@ -37,15 +38,13 @@ class RowFailed(EvaluationError):
     """Row failed."""
 
 
-@dataclass
 class Tally:
     """Rows read, written and failed, the first failure, and the start time."""
 
-    read: int = 0
-    written: int = 0
-    failed: int = 0
-    first: str | None = None
-    started: float = field(default_factory=time.perf_counter)
+    def __init__(self) -> None:
+        self.read = self.written = self.failed = 0
+        self.first: str | None = None
+        self.started = time.perf_counter()
 
     def summary(self) -> str:
         seconds = max(time.perf_counter() - self.started, 1e-9)
@@ -176,6 +175,8 @@ ENCODING = 2  # chunks encoded on other threads while the next is read and evalu
 
 @cache
 def _encoder() -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor
+
     # Formatting numbers as text is the slowest step; pyarrow does it without the GIL, so it
     # overlaps with parsing and evaluating the next chunk. Bounded: memory stays a few chunks.
     return ThreadPoolExecutor(ENCODING, thread_name_prefix="adcalc-encode")

@@ -9,7 +9,6 @@
 from . import elementary as _elementary  # noqa: F401  (fills the op registry)
 from . import graph as _graph  # noqa: F401  (makes nodes a kind of value)
 from .api import Evaluation, Expression, Gradient, evaluate, gradient, parse
-from .compiled import Compiled, compile  # noqa: A004  (adcalc.compile, as the issue names it)
 from .errors import AdcalcError, DomainError, EvaluationError, ParseError, Span
 from .nodes import Node, topological_order
 from .ops import OPS, OpDef, register
@@ -30,6 +29,8 @@ _LAZY = {
     "taylor": "series",
     "explain": "trace",
     "check": "methods",
+    "compile": "compiled",  # adcalc.compile, as issue 5 names it
+    "Compiled": "compiled",
 }
 
 
