@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import scalar
+from .forward import values_of
 from .nodes import Node, topological_order
-from .ops import OPS, OpDef, apply, register
+from .ops import OPS, OpDef, register
 
 
 @dataclass(frozen=True)
@@ -28,15 +29,7 @@ class Template:
 
     def __call__(self, *values: Any) -> Any:
         bound = dict(zip(self.leaves, values, strict=False))
-        results: dict[Node, Any] = {}
-        for n in self.order:
-            if n.op == "const":
-                results[n] = n.payload
-            elif n.op == "var":
-                results[n] = bound[n.payload]
-            else:
-                results[n] = apply(n.op, *[results[i] for i in n.inputs])
-        return results[self.order[-1]]
+        return values_of(list(self.order), bound)[self.order[-1]]
 
     @property
     def uses(self) -> set[str]:
