@@ -82,6 +82,13 @@ def split_outputs(argument: str) -> list[str]:
     return parts
 
 
+def is_program(text: str, name: str | None) -> bool:
+    """True when the EXPR argument is a .adl program (a file, or program text on stdin)."""
+    from adcalc.api import _is_program
+
+    return _is_program(text, name)
+
+
 @app.command()
 def jacobian(
     exprs: OutputsArg, at: AtOpt = None, wrt: WrtOpt = None, mode: ModeOpt = None, as_json: JsonOpt = False
@@ -89,15 +96,21 @@ def jacobian(
     """Jacobian of several outputs: [cyan]adcalc jacobian 'x*y, sin(x)+y' --at x=1,y=2[/cyan].
 
     Forward mode (one sweep per input) when there are fewer inputs than outputs, else reverse
-    mode (one sweep per output); --mode overrides.
+    mode (one sweep per output); --mode overrides. A .adl program gives the Jacobian of its
+    named outputs, arrays element by element.
     """
     import adcalc
 
     from . import tables
 
     point = parse_at(at)
-    expressions = [load(part) for part in split_outputs(exprs)]
-    State.source = None
+    text, name = read_expression(exprs)
+    if is_program(text, name):  # a .adl program: the Jacobian of its named outputs
+        State.source = text
+        expressions = [adcalc.parse(text, name)]
+    else:
+        expressions = [load(part) for part in split_outputs(exprs)]
+        State.source = None
     result = adcalc.jacobian(expressions, at=point, wrt=parse_names(wrt), mode=mode_of(mode))
     tables.jacobian(result, as_json)
 

@@ -29,6 +29,11 @@ def _leaf(n: Node) -> str:
     return repr(value)[:-2] if repr(value).endswith(".0") else repr(value)
 
 
+def _roots(expression: Any) -> list[Node]:
+    """The program's outputs (all of them), or the expression's root."""
+    return [n for _, n in getattr(expression, "outputs", ())] or [expression.root]
+
+
 def _uses(order: list[Node]) -> Counter[Node]:
     return Counter(i for n in order for i in n.inputs)
 
@@ -38,7 +43,8 @@ def tree(expression: Any) -> tuple[Any, int, int]:
     from rich.markup import escape
     from rich.tree import Tree
 
-    order = topological_order(expression.root)
+    roots = _roots(expression)
+    order = topological_order(roots)
     labels, uses = _labels(order), _uses(order)
 
     def text(n: Node) -> str:
@@ -49,9 +55,14 @@ def tree(expression: Any) -> tuple[Any, int, int]:
         mark = "  [yellow](shared)[/yellow]" if uses[n] > 1 else ""
         return f"[bold]{shown}[/bold]  [dim]{labels[n]}[/dim]{mark}"
 
-    root = Tree(text(expression.root))
-    drawn = {expression.root}
-    stack = [(child, root) for child in reversed(expression.root.inputs)]
+    if len(roots) == 1:
+        root = Tree(text(roots[0]))
+        drawn = {roots[0]}
+        stack = [(child, root) for child in reversed(roots[0].inputs)]
+    else:  # several outputs: one branch each, sharing drawn once across them
+        root, drawn = Tree("[bold]outputs[/bold]"), set()
+        branches = [(n, root.add(f"[green]{escape(name)}[/green]")) for name, n in expression.outputs]
+        stack = branches[::-1]
     while stack:
         n, parent = stack.pop()
         if n.inputs and n in drawn:
@@ -66,7 +77,7 @@ def tree(expression: Any) -> tuple[Any, int, int]:
 
 def dot(expression: Any) -> str:
     """Graphviz source: one node statement per DAG node, one edge per input (root at the top)."""
-    order = topological_order(expression.root)
+    order = topological_order(_roots(expression))
     ids = {n: f"n{k}" for k, n in enumerate(order)}
     lines = ["digraph adcalc {", "  node [fontname=Helvetica];"]
     labels = _labels(order)
@@ -80,13 +91,17 @@ def dot(expression: Any) -> str:
         for position, child in enumerate(n.inputs):
             extra = f' [label="{position}"]' if len(n.inputs) > 1 and n.op not in ("add", "mul") else ""
             lines.append(f"  {ids[n]} -> {ids[child]}{extra};")
+    if len(_roots(expression)) > 1:  # name each output of a program
+        for k, (name, n) in enumerate(expression.outputs):
+            lines.append(f'  out{k} [label="{name}", shape=plaintext];')
+            lines.append(f"  out{k} -> {ids[n]};")
     lines.append("}")
     return "\n".join(lines)
 
 
 def as_dict(expression: Any) -> dict[str, Any]:
     """{"nodes": [{"id", "op", "value"|"name", "inputs"}], "root", "count", "shared"} in evaluation order."""
-    order = topological_order(expression.root)
+    order = topological_order(_roots(expression))
     ids = {n: f"n{k}" for k, n in enumerate(order)}
     uses = _uses(order)
     nodes = []
@@ -100,8 +115,9 @@ def as_dict(expression: Any) -> dict[str, Any]:
         nodes.append(entry)
     shared = sum(1 for n in order if n.inputs and uses[n] > 1)
     return {
-        "expression": expression.source,
+        "expression": expression.label,
         "root": ids[expression.root],
+        **({"outputs": {name: ids[n] for name, n in expression.outputs}} if expression.outputs else {}),
         "count": len(order),
         "shared": shared,
         "nodes": nodes,

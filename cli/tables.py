@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render import console, number, print_json, warn_nan
+from .render import console, number, point_text, print_json, warn_nan
 
 
 def _escape(text: str) -> str:
@@ -28,7 +28,7 @@ def _head(result: Any, width: int = 100, shown: int = 6) -> str:
     text = " ".join(result.expression.split())
     text = text if len(text) <= width else text[: width - 1] + "…"
     items = list(result.at.items())
-    at = ", ".join(f"{k} = {number(v)}" for k, v in items[:shown])
+    at = point_text(dict(items[:shown]))
     at += f", … ({len(items)} values)" if len(items) > shown else ""
     return f"[bold]f = {_escape(text)}[/bold]\nat {at}\nf = {number(result.value)}"
 
@@ -40,20 +40,43 @@ def directional(result: Any, label: str, as_json: bool) -> None:
     if isinstance(result.derivative, dict):
         table = _table(_head(result), "variable", "v", label)
         for name, value in result.derivative.items():
-            table.add_row(name, number(result.direction.get(name, 0.0)), number(value))
+            pairs = zip(_elements(name, value), _elements(name, result.direction.get(name, 0.0)), strict=True)
+            for (element, entry), (_, direction) in pairs:
+                table.add_row(_escape(element), number(direction), number(entry))
+    elif getattr(result.derivative, "ndim", 0):  # J·v of an array output: one row per element
+        table = _table(_head(result), "output", label)
+        for element, entry in _elements("f", result.derivative):
+            table.add_row(_escape(element), number(entry))
+        table.caption = "direction " + _escape(_direction_text(result.direction))
     else:
         table = _table(_head(result), "direction v", label)
-        shown = ", ".join(f"{k} = {number(v)}" for k, v in result.direction.items())
-        table.add_row(shown, number(result.derivative))
+        table.add_row(_escape(_direction_text(result.direction)), number(result.derivative))
     console().print(table)
+
+
+def _elements(name: str, value: Any) -> list[tuple[str, float]]:
+    """(x[1], value) ... for an array (1-based, as the language indexes); (name, value) for a number."""
+    if not getattr(value, "ndim", 0):
+        return [(name, value)]
+    from adcalc.program_derivatives import element_labels
+
+    return list(zip(element_labels(name, value.shape), map(float, value.ravel()), strict=True))
+
+
+def _direction_text(direction: dict[str, Any]) -> str:
+    """x = 1.0, y = 3.0; arrays as nested lists."""
+    from .jsonout import dumps
+
+    return ", ".join(
+        f"{k} = {dumps(v) if getattr(v, 'ndim', 0) else number(v)}" for k, v in direction.items()
+    )
 
 
 def jacobian(result: Any, as_json: bool) -> None:
     """One row per output, one column per variable."""
     if as_json:
         return print_json(result.to_dict())
-    at = ", ".join(f"{k} = {number(v)}" for k, v in result.at.items())
-    title = f"[bold]Jacobian[/bold] at {at} ({result.mode} mode)"
+    title = f"[bold]Jacobian[/bold] at {point_text(result.at)} ({result.mode} mode)"
     table = _table(title, "output", "value", *(f"∂/∂{name}" for name in result.variables))
     for text, value, row in zip(result.outputs, result.value, result.rows, strict=True):
         table.add_row(_escape(text), number(value), *(number(v) for v in row))
@@ -64,6 +87,8 @@ def hessian(result: Any, as_json: bool) -> None:
     """Gradient, then the Hessian laid out as a matrix."""
     if as_json:
         return print_json(result.to_dict())
+    if hasattr(result, "matrix"):  # a program with array inputs: one row per element
+        return _element_hessian(result)
     names = list(result.hessian)
     table = _table(_head(result), "·", "∂f/∂·", *(f"∂²f/∂·∂{name}" for name in names))
     for name in names:
@@ -72,6 +97,17 @@ def hessian(result: Any, as_json: bool) -> None:
     table.caption = f"forward over reverse: {result.directions} forward sweep(s) over the gradient graph"
     console().print(table)
     warn_nan(result.gradient)
+
+
+def _element_hessian(result: Any, limit: int = 8) -> None:
+    labels = [_escape(label) for label in result.labels]
+    shown = labels[:limit]
+    table = _table(_head(result), "·", "∂f/∂·", *(f"∂²f/∂·∂{label}" for label in shown))
+    for label, entry, row in zip(labels, result.flat_gradient, result.matrix, strict=True):
+        table.add_row(label, number(entry), *(number(v) for v in row[:limit]))
+    more = f"; first {limit} of {len(labels)} columns (--json prints all)" if len(labels) > limit else ""
+    table.caption = f"forward over reverse: {result.directions} forward sweep(s), one per input element{more}"
+    console().print(table)
 
 
 def taylor(result: Any, as_json: bool) -> None:

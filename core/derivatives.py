@@ -36,6 +36,13 @@ def _values(roots: Sequence[Node], at: Mapping[str, Any]) -> tuple[list[Node], d
     return order, values
 
 
+def _arrays(expression: Expression, *points: Mapping[str, Any]) -> bool:
+    """A program with vector or matrix values (declared, or given at the point or direction)."""
+    if expression.program is None:
+        return False
+    return expression.program.uses_arrays or any(hasattr(v, "shape") for p in points for v in p.values())
+
+
 @dataclass(frozen=True)
 class DirectionalDerivative(Evaluation):
     """Value and the derivative along a direction (one forward sweep)."""
@@ -56,13 +63,17 @@ def jvp(
     5.0
     """
     expression = as_expression(expr)
+    if len(expression.outputs) > 1 or _arrays(expression, at, direction):
+        from .program_derivatives import program_jvp
+
+        return program_jvp(expression, at, direction)
     wrt_names(expression, list(direction), at)  # unknown names are usage errors
     order, values = _values([expression.root], at)
     tangent = tangents_of(order, values, direction).get(expression.root, 0.0)
     dense = {name: _float(direction.get(name, 0.0)) for name in expression.variables}
     dense.update({k: _float(v) for k, v in direction.items()})
     return DirectionalDerivative(
-        expression.source, _used(expression, at), values[expression.root], dense, _float(tangent)
+        expression.label, _used(expression, at), values[expression.root], dense, _float(tangent)
     )
 
 
@@ -71,12 +82,16 @@ def gradient_forward(
 ) -> Gradient:
     """Value and gradient by forward mode: one tangent sweep per variable."""
     expression = as_expression(expr)
+    if len(expression.outputs) > 1 or _arrays(expression, at):
+        from .program_derivatives import program_gradient_forward
+
+        return program_gradient_forward(expression, at, wrt)
     names = wrt_names(expression, wrt, at)
     order, values = _values([expression.root], at)
     partials = {
         name: _float(tangents_of(order, values, {name: 1.0}).get(expression.root, 0.0)) for name in names
     }
-    return Gradient(expression.source, _used(expression, at), values[expression.root], partials)
+    return Gradient(expression.label, _used(expression, at), values[expression.root], partials)
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,12 @@ def jacobian(
     expressions = [as_expression(e) for e in exprs]
     if not expressions:
         raise UsageError("jacobian needs at least one output expression")
+    if any(e.program is not None for e in expressions):
+        if len(expressions) > 1:
+            raise UsageError("a program's Jacobian is of its own outputs: give one .adl program")
+        from .program_derivatives import program_jacobian  # outputs by name, array blocks
+
+        return program_jacobian(expressions[0], at, wrt, mode)
     every = list(dict.fromkeys(name for e in expressions for name in e.variables))
     names = (
         every if wrt is None else wrt_names(Expression(expressions[0].root, "", None, tuple(every)), wrt, at)
@@ -178,6 +199,10 @@ def hessian(expr: Expression | str, at: Mapping[str, Any], wrt: Sequence[str] | 
     {'x': 4.0, 'y': 2.0}
     """
     expression = as_expression(expr)
+    if expression.program is not None and (len(expression.outputs) > 1 or _arrays(expression, at)):
+        from .program_derivatives import program_hessian  # shape-aware gradient graph, per element
+
+        return program_hessian(expression, at, wrt)
     names = wrt_names(expression, wrt, at)
     graphs = gradient_graph(expression.root, names)
     gradient_nodes = [graphs[name] for name in names]
@@ -194,7 +219,7 @@ def hessian(expr: Expression | str, at: Mapping[str, Any], wrt: Sequence[str] | 
     table = {a: dict(zip(names, row, strict=True)) for a, row in zip(names, matrix, strict=True)}
     partials = {name: _float(values[g]) for name, g in zip(names, gradient_nodes, strict=True)}
     return Hessian(
-        expression.source, _used(expression, at), values[expression.root], partials, table, len(compressed)
+        expression.label, _used(expression, at), values[expression.root], partials, table, len(compressed)
     )
 
 
@@ -209,6 +234,10 @@ def hvp(
     `derivative` is a dict variable -> (H v)_variable.
     """
     expression = as_expression(expr)
+    if expression.program is not None and (len(expression.outputs) > 1 or _arrays(expression, at, direction)):
+        from .program_derivatives import program_hvp
+
+        return program_hvp(expression, at, direction, wrt)
     names = wrt_names(expression, wrt, at)
     wrt_names(expression, list(direction), at)
     graphs = gradient_graph(expression.root, names)
@@ -219,7 +248,7 @@ def hvp(
         k: _float(v) for k, v in direction.items()
     }
     return DirectionalDerivative(
-        expression.source, _used(expression, at), values[expression.root], dense, product
+        expression.label, _used(expression, at), values[expression.root], dense, product
     )
 
 

@@ -103,6 +103,12 @@ def check(expr: Expression | str, at: Mapping[str, Any], wrt: Sequence[str] | No
     ['reverse AD', 'forward AD']
     """
     expression = as_expression(expr)
+    if expression.program is not None and (
+        expression.program.uses_arrays or any(hasattr(v, "shape") for v in at.values())
+    ):
+        from .program_check import program_check  # element by element
+
+        return program_check(expression, at, wrt)
     names = wrt_names(expression, wrt, at)
     n = len(names)
     exact, seconds = _timed(lambda: gradient(expression, at, names))
@@ -126,7 +132,7 @@ def check(expr: Expression | str, at: Mapping[str, Any], wrt: Sequence[str] | No
         ("symbolic (diff)", 1, "", lambda: _symbolic(expression, at, names)),
     ]:
         rows.append(_row(name, count, cost, compute, truth))
-    return Check(expression.source, _used(expression, at), exact.value, names, rows)
+    return Check(expression.label, _used(expression, at), exact.value, names, rows)
 
 
 def _row(name: str, count: int, cost: str, compute: Callable[[], Any], truth: Mapping[str, float]) -> Method:

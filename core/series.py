@@ -230,6 +230,10 @@ def taylor(expr: Expression | str, at: Mapping[str, Any], order: int, wrt: str |
     [1.0, 1.0, 0.5, 0.16666666666666666]
     """
     expression = as_expression(expr)
+    if expression.program is not None:
+        from .program_derivatives import require_scalars
+
+        require_scalars(expression, at, "Taylor mode", "try `adcalc hessian` or `adcalc hvp`")
     if order < 0:
         raise UsageError(f"--order must be 0 or more, got {order}")
     if wrt is None:
@@ -246,4 +250,4 @@ def taylor(expr: Expression | str, at: Mapping[str, Any], order: int, wrt: str |
     order_nodes = topological_order(expression.root)
     result = values_of(order_nodes, point)[expression.root]
     coefficients = _lift(result, order + 1) if isinstance(result, Series) else _lift(float(result), order + 1)
-    return TaylorSeries(expression.source, _used(expression, at), wrt, [float(c) for c in coefficients])
+    return TaylorSeries(expression.label, _used(expression, at), wrt, [float(c) for c in coefficients])

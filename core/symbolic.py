@@ -42,10 +42,14 @@ def diff(expr: Expression | str, wrt: Sequence[str] | None = None, order: int = 
     'cos(x)*y'
     """
     expression = as_expression(expr)
+    if expression.program is not None:
+        from .program_derivatives import require_scalars
+
+        require_scalars(expression, {}, "diff", "try `adcalc grad`, `adcalc jacobian` or `adcalc hessian`")
     names = wrt_names(expression, wrt, {})
     graphs = {name: expression.root for name in names}
     for _ in range(order):  # d^k/dx^k: differentiate the derivative graph again
         graphs = {name: gradient_graph(g, [name])[name] for name, g in graphs.items()}
     taken = set(expression.variables)
     text = {name: to_text(g, taken) for name, g in graphs.items()}
-    return Derivative(expression.source, names, graphs, text)
+    return Derivative(expression.label, names, graphs, text)

@@ -89,6 +89,10 @@ def explain(
     5.5
     """
     expression = as_expression(expr)
+    if expression.program is not None:
+        from .program_derivatives import require_scalars
+
+        require_scalars(expression, at, "explain", "try `adcalc grad` or `adcalc check`")
     index = numbering(expression)
     nodes = sorted(index, key=index.get)
     values = values_of(topological_order(expression.root), at)
@@ -104,7 +108,7 @@ def explain(
         rows, result = _tangent_rows(expression, nodes, index, names, values, seeds)
     else:
         rows, result = _adjoint_rows(expression, nodes, index, names, values)
-    return Trace(expression.source, point, values[expression.root], mode, primal, rows, result)
+    return Trace(expression.label, point, values[expression.root], mode, primal, rows, result)
 
 
 def _primal_row(n: Node, k: int, names: Mapping[Node, str], values: Mapping[Node, Any]) -> dict[str, Any]:
