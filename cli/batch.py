@@ -20,7 +20,8 @@ from .main import app, load
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
-from .options import ExprArg, WrtOpt, parse_names
+from .options import ExprArg, WrtOpt
+from .values import parse_names
 
 
 class OnError(StrEnum):

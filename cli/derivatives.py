@@ -12,7 +12,8 @@ import typer
 from adcalc.errors import BadValue, UsageError
 
 from .main import State, app, load
-from .options import AtOpt, ExprArg, JsonOpt, WrtOpt, parse_at, parse_names, read_expression, split_top_level
+from .options import AtOpt, ExprArg, JsonOpt, WrtOpt
+from .values import parse_at, parse_names, read_expression, split_top_level
 
 DirOpt = Annotated[
     list[str] | None,

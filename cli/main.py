@@ -8,8 +8,10 @@ from typing import Annotated
 import adcalc
 import typer
 
-from . import render
-from .options import AtOpt, ExprArg, JsonOpt, WrtOpt, parse_at, parse_names, read_expression
+from . import actions
+from .actions import State, fail, load
+from .options import AtOpt, ExprArg, JsonOpt, WrtOpt
+from .values import parse_at, parse_names
 
 app = typer.Typer(
     name="adcalc",
@@ -21,25 +23,10 @@ app = typer.Typer(
 )
 
 
-class State:
-    """What the error handler needs: the source text to point into, and --debug."""
-
-    source: str | None = None
-    debug: bool = False
-
-
-def load(argument: str) -> adcalc.Expression:
-    """The parsed expression for the EXPR argument (text, '-' for stdin, or a file)."""
-    text, name = read_expression(argument)
-    State.source = text
-    return adcalc.parse(text, name)
-
-
 @app.command("eval")
 def eval_(expr: ExprArg, at: AtOpt = None, as_json: JsonOpt = False) -> None:
     """Value of [bold]EXPR[/bold] at a point: [cyan]adcalc eval 'x^2+1' --at x=3[/cyan]."""
-    point = parse_at(at)
-    render.evaluation(adcalc.evaluate(load(expr), at=point), as_json)
+    actions.evaluate(expr, at, as_json)
 
 
 @app.command()
@@ -52,12 +39,11 @@ def grad(
     order: Annotated[int, typer.Option("--order", "-k", help="k-th derivative (one variable).")] = 1,
 ) -> None:
     """Value and gradient by reverse mode: [cyan]adcalc grad 'sin(x)*y' --at x=1,y=2[/cyan]."""
-    point = parse_at(at)
     if mode != "reverse" or order != 1:  # forward mode and k-th derivatives live in cli/derivatives.py
         from .derivatives import grad_by
 
-        return grad_by(load(expr), point, parse_names(wrt), mode, order, as_json)
-    render.gradient(adcalc.gradient(load(expr), at=point, wrt=parse_names(wrt)), as_json)
+        return grad_by(load(expr), parse_at(at), parse_names(wrt), mode, order, as_json)
+    actions.gradient(expr, at, wrt, as_json)
 
 
 def _version(value: bool) -> None:
@@ -82,7 +68,7 @@ def main(
 
 
 def run() -> None:
-    """Console-script entry point: adcalc errors become one line and an exit code."""
+    """Run the typer app (cli/fast.py calls this): adcalc errors become one line and an exit code."""
     try:
         code = app(standalone_mode=False)  # click returns, not raises, a command's typer.Exit code
         if isinstance(code, int) and code:
@@ -90,8 +76,7 @@ def run() -> None:
     except adcalc.AdcalcError as problem:
         if State.debug:
             raise
-        render.error(problem, getattr(problem, "source", None) or State.source)
-        sys.exit(problem.exit_code)
+        sys.exit(fail(problem))
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except (typer.Abort, KeyboardInterrupt):

@@ -1,0 +1,131 @@
+"""Parsing the values of command-line arguments: EXPR, --at points, --wrt names.
+
+Free of typer, so the fast path for one-point calls (cli/fast.py) can use it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from adcalc.errors import BadValue, UsageError
+
+
+def read_expression(argument: str) -> tuple[str, str | None]:
+    """(source text, source name): the argument itself, standard input for '-', or a file."""
+    if argument == "-":
+        text = sys.stdin.read().strip()
+        if not text:
+            raise UsageError("no expression on standard input")
+        return text, "<stdin>"
+    if argument.endswith(".adl"):  # a program (adcalc.parse compiles it by its name)
+        from pathlib import Path  # here, not at the top: pathlib costs start-up time
+
+        path = Path(argument)
+        if not path.is_file():
+            raise UsageError(f"no such file: {argument}")
+        return path.read_text(), argument
+    return argument, None
+
+
+def split_top_level(text: str, separator: str = ",") -> list[str]:
+    """Split at separators outside brackets, so 'x=atan2(1,2),A=[[1,2]]' has two pieces."""
+    pieces, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == separator and depth == 0:
+            pieces.append(text[start:index])
+            start = index + 1
+    pieces.append(text[start:])
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
+def parse_at(items: list[str] | None) -> dict[str, Any]:
+    """Variable values from --at items such as 'x=1,y=-pi/4' (each --at may hold several)."""
+    point: dict[str, Any] = {}
+    for item in items or []:
+        for piece in split_top_level(item):
+            name, equals, text = piece.partition("=")
+            name = name.strip()
+            if not equals or not name.isidentifier():
+                raise BadValue(f"--at '{piece}': expected name=value, such as x=1.5")
+            if name in point:
+                raise BadValue(f"--at gives '{name}' twice")
+            point[name] = parse_value(name, text.strip())
+    return point
+
+
+def parse_value(name: str, text: str) -> Any:
+    """A number from a constant expression ('2', '-pi/4', 'exp(1)'), an array from a literal
+    ('[[1, 2], [3, 4]]') or from a file ('@A.json', '@A.npy')."""
+    if text.startswith("@"):
+        return read_array(name, text[1:])
+    if text.startswith("["):
+        import numpy as np
+
+        try:
+            return np.asarray(_nested(name, text), dtype=np.float64)
+        except ValueError:
+            raise BadValue(f"--at {name}: {text!r} is not a rectangular array") from None
+    return _number(name, text)
+
+
+def _nested(name: str, text: str) -> Any:
+    # [a, [b, c]] -> nested lists of numbers; each item may be a constant expression
+    text = text.strip()
+    if not text.startswith("["):
+        return _number(name, text)
+    if not text.endswith("]"):
+        raise BadValue(f"--at {name}: an array literal must end with ']'")
+    return [_nested(name, item) for item in split_top_level(text[1:-1])]
+
+
+def read_array(name: str, path_text: str) -> Any:
+    """An array (or number) from a .json file (nested lists) or a .npy file."""
+    from pathlib import Path
+
+    import numpy as np
+
+    path = Path(path_text)
+    if not path.is_file():
+        raise BadValue(f"--at {name}=@{path_text}: no such file")
+    try:
+        if path.suffix == ".npy":
+            value = np.load(path, allow_pickle=False)
+        elif path.suffix == ".json":
+            import json
+
+            value = json.loads(path.read_text())
+        else:
+            raise BadValue(f"--at {name}=@{path_text}: expected a .json or .npy file")
+        array = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError, OSError) as problem:
+        raise BadValue(f"--at {name}=@{path_text}: not an array of numbers ({problem})") from None
+    return array if array.ndim else float(array)
+
+
+def _number(name: str, text: str) -> float:
+    import adcalc
+
+    try:
+        expression = adcalc.parse(text)
+    except adcalc.AdcalcError as error:
+        raise BadValue(f"--at {name}={text!r} is not a number: {error.message()}") from None
+    if expression.variables:
+        used = ", ".join(expression.variables)
+        raise BadValue(f"--at {name}={text!r} is not a number (it uses the variable(s) {used})")
+    return float(adcalc.evaluate(expression, at={}).value)
+
+
+def parse_names(text: str | None) -> list[str] | None:
+    """['x', 'y'] from 'x,y'; None when not given."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    bad = [name for name in names if not name.isidentifier()]
+    if bad or not names:
+        raise BadValue(f"--wrt expects names such as x,y, got {text!r}")
+    return names
