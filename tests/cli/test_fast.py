@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from adcalc.cli import fast
+
 from tests.cli.helpers import run_inprocess
 
 
