@@ -5,6 +5,7 @@ Free of typer on purpose: the fast path (cli/fast.py) runs these without buildin
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import adcalc
@@ -46,12 +47,22 @@ def fail(problem: adcalc.AdcalcError) -> int:
 
 
 def guarded(action: Callable[..., None], *args: object) -> int:
-    """Run an action; an AdcalcError becomes one line on stderr and an exit code."""
+    """Run an action; any error becomes one line on stderr and an exit code, never a traceback."""
     try:
         action(*args)
     except adcalc.AdcalcError as problem:
         if State.debug:
             raise
         return fail(problem)
+    except Exception as problem:  # a bug of ours: still one line, and how to see more
+        if State.debug:
+            raise
+        return internal_error(problem)
     return 0
+
+
+def internal_error(problem: Exception) -> int:
+    """One line for an unforeseen exception; exit code 1."""
+    sys.stderr.write(f"error: internal error: {type(problem).__name__}: {problem} (rerun with --debug)\n")
+    return 1
 

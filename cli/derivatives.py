@@ -71,9 +71,8 @@ def hvp(
     )
 
 
-def split_outputs(argument: str) -> list[str]:
+def split_outputs(text: str) -> list[str]:
     """'x*y, sin(x)+y' or '[x*y, sin(x)+y]' -> the output expressions' texts."""
-    text, _ = read_expression(argument)
     stripped = text.strip()
     if stripped.startswith("[") and stripped.endswith("]"):
         stripped = stripped[1:-1]
@@ -110,7 +109,7 @@ def jacobian(
         State.source = text
         expressions = [adcalc.parse(text, name)]
     else:
-        expressions = [load(part) for part in split_outputs(exprs)]
+        expressions = [load(part) for part in split_outputs(text)]
         State.source = None
     result = adcalc.jacobian(expressions, at=point, wrt=parse_names(wrt), mode=mode_of(mode))
     tables.jacobian(result, as_json)

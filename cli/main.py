@@ -9,7 +9,7 @@ import adcalc
 import typer
 
 from . import actions
-from .actions import State, fail, load
+from .actions import State, fail, internal_error, load
 from .options import AtOpt, ExprArg, JsonOpt, WrtOpt
 from .values import parse_at, parse_names
 
@@ -104,8 +104,7 @@ def _fallback(problem: Exception) -> None:
         sys.exit(exit_code)
     if State.debug:
         raise problem
-    sys.stderr.write(f"error: internal error: {type(problem).__name__}: {problem} (rerun with --debug)\n")
-    sys.exit(1)
+    sys.exit(internal_error(problem))
 
 
 from . import derivatives  # noqa: E402,F401  (registers jvp, jacobian, hessian, hvp, taylor, diff, explain, check, graph)

@@ -112,12 +112,14 @@ def _number(name: str, text: str) -> float:
 
     try:
         expression = adcalc.parse(text)
-    except adcalc.AdcalcError as error:
+        if expression.variables:
+            used = ", ".join(expression.variables)
+            raise BadValue(f"--at {name}={text!r} is not a number (it uses the variable(s) {used})")
+        return float(adcalc.evaluate(expression, at={}).value)
+    except BadValue:
+        raise
+    except adcalc.AdcalcError as error:  # syntax, or a constant outside its domain: bad input
         raise BadValue(f"--at {name}={text!r} is not a number: {error.message()}") from None
-    if expression.variables:
-        used = ", ".join(expression.variables)
-        raise BadValue(f"--at {name}={text!r} is not a number (it uses the variable(s) {used})")
-    return float(adcalc.evaluate(expression, at={}).value)
 
 
 def parse_names(text: str | None) -> list[str] | None:

@@ -92,3 +92,14 @@ def apply_numpy(name: str, *args: Any) -> Any:
 
 
 register_kind(np.ndarray, 10, apply_numpy)
+
+
+def _complete_table() -> None:
+    # Matrix ops and custom ops keep their numpy value functions in tensor.py until numpy is
+    # loaded; whoever imports this module gets the whole table.
+    from .tensor import numpy_values
+
+    numpy_values()
+
+
+_complete_table()

@@ -113,8 +113,22 @@ def apply(name: str, *args: Any) -> Any:
         if kind is not None and (best is None or kind[0] > best[0]):
             best = kind
     if best is None:
-        return SCALAR[name](*args)
+        try:
+            return SCALAR[name](*args)
+        except TypeError:
+            if not _load_numpy_kind(args):
+                raise
+            return apply(name, *args)
     return best[1](name, *args)
+
+
+def _load_numpy_kind(args: tuple[Any, ...]) -> bool:
+    """Register numpy arrays as a kind the first time one arrives (the scalar path never does)."""
+    if not any(type(arg).__module__ == "numpy" for arg in args):
+        return False
+    from . import arrays  # noqa: F401  (registers np.ndarray on import)
+
+    return True
 
 
 def _apply_complex(name: str, *args: Any) -> Any:

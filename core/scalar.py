@@ -28,10 +28,10 @@ def _div(x: float, y: float) -> float:
 def _pow(x: float, y: float) -> float:
     try:
         return math.pow(x, y)
-    except ZeroDivisionError:  # 0 ** negative
-        odd = y.is_integer() and int(y) % 2 == 1
-        return math.copysign(INF, x) if odd else INF
-    except ValueError:  # negative base, non-integer exponent
+    except ValueError:  # 0 ** negative (IEEE: ±inf), or a negative base with a fractional power
+        if x == 0 and y < 0:
+            odd = y.is_integer() and int(y) % 2 == 1
+            return math.copysign(INF, x) if odd else INF
         return NAN
     except OverflowError:
         odd = y.is_integer() and int(y) % 2 == 1
@@ -81,7 +81,12 @@ def _softplus(x: float) -> float:
 
 
 def _cbrt(x: float) -> float:
-    return math.copysign(abs(x) ** (1.0 / 3.0), x) if math.isfinite(x) else x
+    # libm's cbrt is only faithful (cbrt(27) = 3.0000000000000004 here); one Newton step makes
+    # perfect cubes exact and agrees with numpy's cbrt to the last bit or one ulp elsewhere
+    if x == 0 or not math.isfinite(x):
+        return x
+    y = math.cbrt(x)
+    return y - (y * y * y - x) / (3.0 * y * y)
 
 
 def _min(x: float, y: float) -> float:

@@ -290,3 +290,17 @@ def test_parquet_without_pyarrow_says_how_to_get_it(
     )
     outcome = run_inprocess(["batch", "x", "-i", table, "--grad"], capsys)  # CSV falls back to the csv module
     assert outcome.code == 0 and read_csv(outcome.stdout)[0]["d_x"] == "1.0"
+
+
+def test_batch_program_with_custom_ops(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # y = smooth_relu(t) * t^3, smooth_relu = softplus: dy/dt = sigmoid(t) t^3 + 3 t^2 softplus(t)
+    data = tmp_path / "t.csv"
+    data.write_text("t\n0.7\n-2\n")
+    example = Path(__file__).parents[2] / "examples" / "custom_op.adl"
+    outcome = run_inprocess(["batch", str(example), "-i", str(data), "--grad", "-q"], capsys)
+    assert outcome.code == 0, outcome.stderr
+    rows = read_csv(outcome.stdout)
+    for row, t in zip(rows, (0.7, -2.0), strict=True):
+        softplus, sigmoid = math.log1p(math.exp(t)), 1 / (1 + math.exp(-t))
+        assert float(row["value"]) == pytest.approx(softplus * t**3, rel=1e-14)
+        assert float(row["d_t"]) == pytest.approx(sigmoid * t**3 + 3 * t**2 * softplus, rel=1e-14)

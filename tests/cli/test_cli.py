@@ -129,3 +129,25 @@ def test_version() -> None:
 
     done = subprocess.run([sys.executable, "-m", "adcalc", "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("adcalc ")
+
+
+def test_array_values_on_a_plain_expression(capsys: pytest.CaptureFixture[str]) -> None:
+    # each element is a point: sin and its derivative cos, element by element
+    outcome = run_inprocess(["grad", "sin(x)*y", "--at", "x=[1, 2],y=3", "--json"], capsys)
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert document["value"] == pytest.approx([3 * math.sin(1), 3 * math.sin(2)], rel=1e-15)
+    assert document["gradient"]["x"] == pytest.approx([3 * math.cos(1), 3 * math.cos(2)], rel=1e-15)
+
+
+def test_constant_outside_its_domain_in_at_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_inprocess(["eval", "x", "--at", "x=log(-1)"], capsys)
+    assert outcome.code == 2
+    assert "--at x='log(-1)' is not a number" in outcome.stderr
+
+
+def test_jacobian_outputs_from_stdin(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_inprocess(["jacobian", "-", "--at", "x=1,y=2", "--json"], capsys, stdin="x*y, x+y\n")
+    assert outcome.code == 0, outcome.stderr
+    expected = {"x*y": {"x": 2.0, "y": 1.0}, "x+y": {"x": 1.0, "y": 1.0}}  # [[y, x], [1, 1]]
+    assert json.loads(outcome.stdout)["jacobian"] == expected

@@ -90,3 +90,16 @@ def test_domain_error_points_at_the_node() -> None:
 def test_infinity_is_a_value_not_an_error() -> None:
     assert adcalc.evaluate("1/x", at={"x": 0.0}).value == math.inf
     assert adcalc.gradient("sqrt(x)", at={"x": 0.0}).gradient["x"] == math.inf
+
+
+def test_zero_to_a_negative_power_is_infinite() -> None:
+    # IEEE 754 pow: 0^-1 = inf, (-0)^-3 = -inf, the same as 1/0 and numpy's power
+    assert adcalc.evaluate("x^-1", at={"x": 0.0}).value == math.inf
+    assert adcalc.evaluate("(-x)^-3", at={"x": 0.0}).value == -math.inf
+    assert adcalc.gradient("x^0.5", at={"x": 0.0}).gradient["x"] == math.inf  # like sqrt'(0)
+
+
+def test_cube_root_of_perfect_cubes_is_exact() -> None:
+    assert adcalc.evaluate("cbrt(x)", at={"x": 1000.0}).value == 10.0
+    assert adcalc.evaluate("cbrt(x)", at={"x": -27.0}).value == -3.0
+    assert adcalc.evaluate("cbrt(x)", at={"x": 2.0}).value == pytest.approx(2 ** (1 / 3), rel=1e-15)
