@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import EvaluationError, UsageError
-from .forward import nan_origin, values_of
+from .forward import raise_if_nan, values_of
 from .nodes import Node, topological_order
 from .reverse import cotangents_of
 from .sweep import float_gradient, float_values, plain_floats
@@ -106,10 +106,7 @@ def _checked_values(expression: Expression, at: Mapping[str, Any]) -> tuple[list
         values = float_values(order, at, ())[0]  # the same values, without dispatch per node
     else:
         values = values_of(order, at)
-    for root in [n for _, n in expression.outputs] or [expression.root]:
-        problem = nan_origin(root, values)
-        if problem is not None:
-            raise problem
+    raise_if_nan([n for _, n in expression.outputs] or [expression.root], values)
     return order, values
 
 
@@ -165,9 +162,7 @@ def _float_gradient(expression: Expression, at: Mapping[str, Any], names: list[s
     # a program at a point of floats: the two sweeps without dispatch on the kind of value
     order = expression.program.order
     values, active = float_values(order, at, set(names))
-    problem = nan_origin(expression.root, values)
-    if problem is not None:
-        raise problem
+    raise_if_nan([expression.root], values)
     found = float_gradient(order, values, active, expression.root)
     partials = {name: _as_float(found.get(name, 0.0)) for name in names}
     return Gradient(expression.label, _used(expression, at), values[expression.root], partials)

@@ -21,7 +21,7 @@ import numpy as np
 from . import arrays as _arrays  # noqa: F401  (numpy arrays become a kind of value)
 from .codegen_numpy import Kernel, compile_numpy
 from .errors import MissingVariables
-from .forward import values_of
+from .forward import nan_origin, values_of
 from .nodes import Node, topological_order
 from .reverse import gradient_graph
 
@@ -126,27 +126,26 @@ def nan_reasons(root: Node, variables: Sequence[str], columns: Sequence[np.ndarr
     values = values_of(order, dict(zip(variables, columns, strict=True)))
     messages = []
     for row in range(len(columns[0]) if columns else 1):
-        messages.append(_nan_origin(root, values, row))
+        problem = nan_origin(root, _Row(values, row))
+        messages.append(problem.detail if problem is not None else f"{root.op} is undefined")
     return messages
 
 
-def _nan_origin(root: Node, values: Mapping[Node, Any], row: int) -> str:
-    def at(n: Node) -> float:
-        value = values[n]
-        return float(value[row]) if isinstance(value, np.ndarray) and value.ndim else float(value)
+class _Row(Mapping[Node, float]):
+    """One row of the values as floats, read lazily (nan_origin looks at one path only)."""
 
-    current = root
-    while True:
-        if current.op == "where":
-            condition, a, b = current.inputs
-            chosen = a if at(condition) else b
-            inputs = [chosen] if at(chosen) != at(chosen) else [condition]
-        else:
-            inputs = [i for i in current.inputs if at(i) != at(i)]
-        if not inputs or current.op == "var":
-            shown = ", ".join(f"{at(i):.6g}" for i in current.inputs)
-            return f"{current.op}({shown}) is undefined"
-        current = inputs[0]
+    def __init__(self, values: Mapping[Node, Any], row: int) -> None:
+        self.values, self.row = values, row
+
+    def __getitem__(self, n: Node) -> float:
+        value = self.values[n]
+        return float(value[self.row]) if isinstance(value, np.ndarray) and value.ndim else float(value)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 @dataclass

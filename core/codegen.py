@@ -12,8 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import DomainError
-from .forward import nan_origin, values_of
+from .forward import values_of
 from .nodes import Node, topological_order
 from .scalar import SCALAR
 
@@ -105,12 +104,3 @@ def compile_python(outputs: Sequence[Node], variables: Sequence[str]) -> Callabl
     compiled.source = source  # type: ignore[attr-defined]
     return compiled
 
-
-def first_domain_error(outputs: Sequence[Node], at: dict[str, float]) -> DomainError | None:
-    """The DomainError for the first output that is NaN at this point, if any."""
-    values = values_of(topological_order(outputs), at)
-    for output in outputs:
-        problem = nan_origin(output, values)
-        if problem is not None:
-            return problem
-    return None

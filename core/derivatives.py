@@ -15,7 +15,7 @@ from typing import Any
 
 from .api import Evaluation, Expression, Gradient, _used, as_expression, wrt_names
 from .errors import UsageError
-from .forward import nan_origin, tangents_of, values_of
+from .forward import raise_if_nan, tangents_of, values_of
 from .nodes import Node, topological_order
 from .reverse import cotangents_of, gradient_graph
 from .sparsity import colour_columns, colour_groups, hessian_pattern, lower_entries
@@ -29,10 +29,7 @@ def _values(roots: Sequence[Node], at: Mapping[str, Any]) -> tuple[list[Node], d
     """Topological order and values; DomainError if the first root's value is NaN."""
     order = topological_order(roots)
     values = values_of(order, at)
-    for root in roots[:1]:
-        problem = nan_origin(root, values)
-        if problem is not None:
-            raise problem
+    raise_if_nan(roots[:1], values)
     return order, values
 
 
@@ -159,7 +156,7 @@ def jacobian(
         raise UsageError(f"--mode must be forward or reverse, got {mode!r}")
     order = topological_order(roots)
     values = values_of(order, at)
-    _raise_nan(roots, values)
+    raise_if_nan(roots, values)
     if mode == "forward":
         columns = [tangents_of(order, values, {name: 1.0}) for name in names]
         rows = [[_float(c.get(r, 0.0)) for c in columns] for r in roots]
@@ -172,13 +169,6 @@ def jacobian(
     point = {name: at[name] for name in every if name in at} | dict(at)
     texts = [e.source.strip() for e in expressions]
     return Jacobian(texts, point, [values[r] for r in roots], names, rows, mode)
-
-
-def _raise_nan(roots: Sequence[Node], values: Mapping[Node, Any]) -> None:
-    for root in roots:
-        problem = nan_origin(root, values)
-        if problem is not None:
-            raise problem
 
 
 @dataclass(frozen=True)

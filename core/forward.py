@@ -79,6 +79,14 @@ def nan_origin(root: Node, values: Mapping[Node, Any]) -> DomainError | None:
         current = nan_inputs[0]
 
 
+def raise_if_nan(roots: Iterable[Node], values: Mapping[Node, Any]) -> None:
+    """Nothing, or the DomainError of the first root whose value is NaN (see nan_origin)."""
+    for root in roots:
+        problem = nan_origin(root, values)
+        if problem is not None:
+            raise problem
+
+
 def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and value != value
 

@@ -20,7 +20,7 @@ from typing import Any
 from .api import Expression, _used, wrt_names
 from .derivatives import DirectionalDerivative, Hessian, Jacobian
 from .errors import UsageError
-from .forward import is_zero, nan_origin, tangents_of, values_of
+from .forward import is_zero, raise_if_nan, tangents_of, values_of
 from .nodes import Node, topological_order
 from .ops import OPS, OpDef, apply, register, rules_of
 from .program import bind, check_scalar_output
@@ -147,10 +147,7 @@ def program_values(expression: Expression, at: Mapping[str, Any], roots: Sequenc
     outputs = [n for _, n in expression.program.outputs]
     order = topological_order([*outputs, *roots])
     values = values_of(order, point)
-    for root in outputs:
-        problem = nan_origin(root, values)
-        if problem is not None:
-            raise problem
+    raise_if_nan(outputs, values)
     return point, order, values
 
 

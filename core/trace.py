@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .api import Expression, _used, as_expression, wrt_names
-from .forward import nan_origin, values_of
+from .forward import raise_if_nan, values_of
 from .graph import as_node
 from .nodes import Node, topological_order, var
 from .ops import OPS, rules_of
@@ -96,9 +96,7 @@ def explain(
     index = numbering(expression)
     nodes = sorted(index, key=index.get)
     values = values_of(topological_order(expression.root), at)
-    problem = nan_origin(expression.root, values)
-    if problem is not None:
-        raise problem
+    raise_if_nan([expression.root], values)
     names = {n: v_name(k) for n, k in index.items()}
     primal = [_primal_row(n, index[n], names, values) for n in nodes]
     point = _used(expression, at)
