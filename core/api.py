@@ -14,7 +14,7 @@ from typing import Any
 from .errors import EvaluationError, UsageError
 from .forward import raise_if_nan, values_of
 from .nodes import Node, topological_order
-from .reverse import cotangents_of
+from .reverse import cotangents_of, partials_by_name
 from .sweep import float_gradient, float_values, plain_floats
 
 
@@ -153,8 +153,7 @@ def gradient(
             return _float_gradient(expression, at, names)
     order, values = _checked_values(expression, at)
     cotangents = cotangents_of(order, values, {expression.root: 1.0}, set(names))
-    by_name = {n.payload: g for n, g in cotangents.items() if n.op == "var"}
-    partials = {name: _as_float(by_name.get(name, 0.0)) for name in names}
+    partials = {name: _as_float(g) for name, g in partials_by_name(cotangents, names).items()}
     return Gradient(expression.label, _used(expression, at), values[expression.root], partials)
 
 

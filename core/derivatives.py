@@ -13,16 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .api import Evaluation, Expression, Gradient, _used, as_expression, wrt_names
+from .api import Evaluation, Expression, Gradient, _as_float, _used, as_expression, wrt_names
 from .errors import UsageError
 from .forward import raise_if_nan, tangents_of, values_of
 from .nodes import Node, topological_order
-from .reverse import cotangents_of, gradient_graph
+from .reverse import cotangents_of, gradient_graph, partials_by_name
 from .sparsity import colour_columns, colour_groups, hessian_pattern, lower_entries
-
-
-def _float(value: Any) -> Any:
-    return float(value) if isinstance(value, int | float) else value
 
 
 def _values(roots: Sequence[Node], at: Mapping[str, Any]) -> tuple[list[Node], dict[Node, Any]]:
@@ -67,10 +63,10 @@ def jvp(
     wrt_names(expression, list(direction), at)  # unknown names are usage errors
     order, values = _values([expression.root], at)
     tangent = tangents_of(order, values, direction).get(expression.root, 0.0)
-    dense = {name: _float(direction.get(name, 0.0)) for name in expression.variables}
-    dense.update({k: _float(v) for k, v in direction.items()})
+    dense = {name: _as_float(direction.get(name, 0.0)) for name in expression.variables}
+    dense.update({k: _as_float(v) for k, v in direction.items()})
     return DirectionalDerivative(
-        expression.label, _used(expression, at), values[expression.root], dense, _float(tangent)
+        expression.label, _used(expression, at), values[expression.root], dense, _as_float(tangent)
     )
 
 
@@ -86,7 +82,7 @@ def gradient_forward(
     names = wrt_names(expression, wrt, at)
     order, values = _values([expression.root], at)
     partials = {
-        name: _float(tangents_of(order, values, {name: 1.0}).get(expression.root, 0.0)) for name in names
+        name: _as_float(tangents_of(order, values, {name: 1.0}).get(expression.root, 0.0)) for name in names
     }
     return Gradient(expression.label, _used(expression, at), values[expression.root], partials)
 
@@ -159,13 +155,13 @@ def jacobian(
     raise_if_nan(roots, values)
     if mode == "forward":
         columns = [tangents_of(order, values, {name: 1.0}) for name in names]
-        rows = [[_float(c.get(r, 0.0)) for c in columns] for r in roots]
+        rows = [[_as_float(c.get(r, 0.0)) for c in columns] for r in roots]
     else:
         rows = []
         for r in roots:
             cotangents = cotangents_of(order, values, {r: 1.0}, set(names))
-            by_name = {n.payload: g for n, g in cotangents.items() if n.op == "var"}
-            rows.append([_float(by_name.get(name, 0.0)) for name in names])
+            partials = partials_by_name(cotangents, names)
+            rows.append([_as_float(partials[name]) for name in names])
     point = {name: at[name] for name in every if name in at} | dict(at)
     texts = [e.source.strip() for e in expressions]
     return Jacobian(texts, point, [values[r] for r in roots], names, rows, mode)
@@ -205,9 +201,9 @@ def hessian(expr: Expression | str, at: Mapping[str, Any], wrt: Sequence[str] | 
         compressed.append([tangents.get(g, 0.0) for g in gradient_nodes])
     matrix = [[0.0] * len(names) for _ in names]
     for i, j, colour in lower_entries(pattern, colours):
-        matrix[i][j] = matrix[j][i] = _float(compressed[colour][i])
+        matrix[i][j] = matrix[j][i] = _as_float(compressed[colour][i])
     table = {a: dict(zip(names, row, strict=True)) for a, row in zip(names, matrix, strict=True)}
-    partials = {name: _float(values[g]) for name, g in zip(names, gradient_nodes, strict=True)}
+    partials = {name: _as_float(values[g]) for name, g in zip(names, gradient_nodes, strict=True)}
     return Hessian(
         expression.label, _used(expression, at), values[expression.root], partials, table, len(compressed)
     )
@@ -233,9 +229,9 @@ def hvp(
     graphs = gradient_graph(expression.root, names)
     order, values = _values([expression.root, *graphs.values()], at)
     tangents = tangents_of(order, values, direction)
-    product = {name: _float(tangents.get(graphs[name], 0.0)) for name in names}
-    dense = {name: _float(direction.get(name, 0.0)) for name in names} | {
-        k: _float(v) for k, v in direction.items()
+    product = {name: _as_float(tangents.get(graphs[name], 0.0)) for name in names}
+    dense = {name: _as_float(direction.get(name, 0.0)) for name in names} | {
+        k: _as_float(v) for k, v in direction.items()
     }
     return DirectionalDerivative(
         expression.label, _used(expression, at), values[expression.root], dense, product
@@ -269,7 +265,7 @@ def derivative(
     series = taylor(expr, at, order, wrt)
     value = series.coefficients[order] * factorial(order)
     return HigherDerivative(
-        series.expression, series.at, series.coefficients[0], series.wrt, order, _float(value)
+        series.expression, series.at, series.coefficients[0], series.wrt, order, _as_float(value)
     )
 
 

@@ -24,7 +24,7 @@ from .forward import is_zero, raise_if_nan, tangents_of, values_of
 from .nodes import Node, topological_order
 from .ops import OPS, OpDef, apply, register, rules_of
 from .program import bind, check_scalar_output
-from .reverse import active_nodes, cotangents_of, fit_shape
+from .reverse import active_nodes, cotangents_of, fit_shape, partials_by_name
 from .scalar import SCALAR
 from .shapes import show
 from .tensor import ARRAY, add_values, expand
@@ -221,8 +221,8 @@ def program_jacobian(
         rows = []
         for out, unit in _sweeps(out_shapes):
             cotangents = cotangents_of(order, values, {outputs[out]: unit}, set(names))
-            by_name = {n.payload: g for n, g in cotangents.items() if n.op == "var"}
-            rows.append([v for name in names for v in flat(by_name.get(name, 0.0), in_shapes[name])])
+            partials = partials_by_name(cotangents, names)
+            rows.append([v for name in names for v in flat(partials[name], in_shapes[name])])
     else:
         raise UsageError(f"--mode must be forward or reverse, got {mode!r}")
     row_labels = [label for o, s in out_shapes.items() for label in element_labels(o, s)]
@@ -256,8 +256,7 @@ def gradient_graph(expression: Expression, names: Collection[str]) -> dict[str, 
                 part = unbroadcast(part, child)  # Σ over the axes the op broadcast child along
             previous = cotangents.get(child)
             cotangents[child] = part if previous is None else previous + part
-    by_name = {n.payload: g for n, g in cotangents.items() if n.op == "var"}
-    return {name: as_node(by_name.get(name, 0.0)) for name in names}
+    return {name: as_node(g) for name, g in partials_by_name(cotangents, names).items()}
 
 
 @dataclass(frozen=True)

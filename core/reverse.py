@@ -7,7 +7,7 @@ number of its uses, and each use contributes once with `+`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from .forward import is_zero
@@ -90,5 +90,10 @@ def gradient_graph(root: Node, wrt: Collection[str]) -> dict[str, Node]:
 
     order = topological_order(root)
     cotangents = cotangents_of(order, {n: n for n in order}, {root: as_node(1.0)}, set(wrt))
+    return {name: as_node(g) for name, g in partials_by_name(cotangents, wrt).items()}
+
+
+def partials_by_name(cotangents: Mapping[Node, Any], names: Iterable[str]) -> dict[str, Any]:
+    """Variable name -> its cotangent (0.0 for a variable the output does not depend on)."""
     by_name = {n.payload: g for n, g in cotangents.items() if n.op == "var"}
-    return {name: as_node(by_name.get(name, 0.0)) for name in wrt}
+    return {name: by_name.get(name, 0.0) for name in names}

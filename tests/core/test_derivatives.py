@@ -184,3 +184,16 @@ def test_forward_mode_gradient_equals_reverse_mode() -> None:
 )
 def test_kth_derivative(text: str, x: float, order: int, expected: float) -> None:
     assert adcalc.derivative(text, at={"x": x}, order=order).derivative == pytest.approx(expected, rel=1e-13)
+
+
+def test_partials_by_name_gives_zero_for_variables_the_output_does_not_use() -> None:
+    from adcalc.forward import values_of
+    from adcalc.nodes import topological_order
+    from adcalc.reverse import cotangents_of, partials_by_name
+
+    root = adcalc.parse("x*y + sin(x)").root
+    order = topological_order(root)
+    values = values_of(order, {"x": 2.0, "y": 3.0})
+    cotangents = cotangents_of(order, values, {root: 1.0}, {"x", "y", "z"})
+    # d/dx (x y + sin x) = y + cos x; d/dy = x; z does not occur
+    assert partials_by_name(cotangents, ["z", "x", "y"]) == {"z": 0.0, "x": 3.0 + math.cos(2.0), "y": 2.0}
