@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from .arrays import NUMPY
-from .nodes import Node, topological_order
+from .codegen import _literal
+from .nodes import Node, _payload_key, topological_order
 from .scalar import SCALAR
 
 # Ops with a ufunc that accepts out=; comparisons write their bool result as 0.0/1.0.
@@ -74,14 +75,6 @@ class Kernel:
     source: str
 
 
-def _literal(value: float) -> str:
-    if value != value:
-        return "_nan"
-    if value in (float("inf"), float("-inf")):
-        return "_inf" if value > 0 else "(-_inf)"
-    return repr(float(value))
-
-
 Entry = tuple[str, Any, tuple[int, ...]]  # (op, payload, input entry numbers)
 
 
@@ -93,29 +86,19 @@ def linearize(outputs: Sequence[Node]) -> tuple[list[Entry], list[int]]:
     """
     entries: list[Entry] = []
     number: dict[int, int] = {}
-    seen: dict[Entry, int] = {}
+    seen: dict[Entry, int] = {}  # keyed by nodes._payload_key: 0.0 and -0.0 differ
     for n in topological_order(outputs):
-        inputs = tuple(number[id(i)] for i in n.inputs)
-        if inputs and all(entries[k][0] == "const" for k in inputs) and n.op in SCALAR:
-            entry: Entry = ("const", _key(SCALAR[n.op](*(_unkey(entries[k][1]) for k in inputs))), ())
-        else:
-            entry = (n.op, _key(n.payload) if n.op == "const" else n.payload, inputs)
-        if entry not in seen:
-            seen[entry] = len(entries)
-            entries.append(entry)
-        number[id(n)] = seen[entry]
-    return [(op, _unkey(payload) if op == "const" else payload, i) for op, payload, i in entries], [
-        number[id(o)] for o in outputs
-    ]
-
-
-def _key(value: Any) -> Any:
-    # -0.0 and 0.0 differ, NaN never equals itself: key constants by their exact bits
-    return ("f", float(value).hex())
-
-
-def _unkey(key: Any) -> float:
-    return float.fromhex(key[1])
+        op, payload, inputs = n.op, n.payload, tuple(number[id(i)] for i in n.inputs)
+        if inputs and all(entries[k][0] == "const" for k in inputs) and op in SCALAR:
+            op, payload, inputs = "const", SCALAR[op](*(entries[k][1] for k in inputs)), ()
+        if op == "const":
+            payload = float(payload)
+        key = (op, _payload_key(payload), inputs)
+        if key not in seen:
+            seen[key] = len(entries)
+            entries.append((op, payload, inputs))
+        number[id(n)] = seen[key]
+    return entries, [number[id(o)] for o in outputs]
 
 
 def numpy_source(outputs: Sequence[Node], variables: Sequence[str]) -> tuple[str, int]:

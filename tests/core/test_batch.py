@@ -111,6 +111,17 @@ def test_structural_duplicates_share_one_entry() -> None:
     assert "5.0" in source and buffers == 1
 
 
+def test_signed_zero_and_nan_constants_stay_distinct() -> None:
+    # 0.0 == -0.0 but 1/-0.0 = -inf; NaN != NaN but two NaN constants are one entry
+    from adcalc.nodes import const
+
+    entries, _ = linearize([const(0.0), const(-0.0), const(math.nan), const(math.nan)])
+    assert [math.copysign(1.0, p) for op, p, _ in entries[:2]] == [1.0, -1.0] and len(entries) == 3
+    x = adcalc.parse("x").root
+    out = plan([x / const(0.0), x / const(-0.0)], ["a", "b"], ["x"]).run([np.array([1.0])])
+    assert out[:, 0].tolist() == [math.inf, -math.inf]
+
+
 def test_output_that_is_a_variable_or_constant() -> None:
     # d/dx (x*y) = y (a variable), d/dy (3*x + y) = 1 (a constant): both copied into their slots
     names, nodes = derivative_outputs(adcalc.parse("x*y + 3*x + y").root, ["x", "y"], 1)
