@@ -29,8 +29,12 @@ def _where(c: Any, a: Any, b: Any) -> Any:
     return np.where(np.asarray(c) != 0, a, b)
 
 
-def _compare(function: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    return lambda x, y: function(x, y).astype(np.float64)
+def _compare(function: np.ufunc) -> Callable[[Any, Any], Any]:
+    def compare(x: Any, y: Any) -> Any:
+        return function(x, y).astype(np.float64)
+
+    compare.ufunc = function  # type: ignore[attr-defined]  (codegen_numpy writes 0/1 into float buffers)
+    return compare
 
 
 NUMPY: dict[str, Callable[..., Any]] = {

@@ -21,49 +21,15 @@ from .codegen import _literal
 from .nodes import Node, _payload_key, topological_order
 from .scalar import SCALAR
 
-# Ops with a ufunc that accepts out=; comparisons write their bool result as 0.0/1.0.
-UFUNC = {
-    "add": "np.add",
-    "sub": "np.subtract",
-    "mul": "np.multiply",
-    "div": "np.divide",
-    "neg": "np.negative",
-    "pow": "np.power",
-    "lt": "np.less",
-    "le": "np.less_equal",
-    "gt": "np.greater",
-    "ge": "np.greater_equal",
-    "eq": "np.equal",
-    "ne": "np.not_equal",
-    "sin": "np.sin",
-    "cos": "np.cos",
-    "tan": "np.tan",
-    "asin": "np.arcsin",
-    "acos": "np.arccos",
-    "atan": "np.arctan",
-    "sinh": "np.sinh",
-    "cosh": "np.cosh",
-    "tanh": "np.tanh",
-    "asinh": "np.arcsinh",
-    "acosh": "np.arccosh",
-    "atanh": "np.arctanh",
-    "exp": "np.exp",
-    "expm1": "np.expm1",
-    "log": "np.log",
-    "log1p": "np.log1p",
-    "log2": "np.log2",
-    "log10": "np.log10",
-    "sqrt": "np.sqrt",
-    "cbrt": "np.cbrt",
-    "abs": "np.abs",
-    "sign": "np.sign",
-    "floor": "np.floor",
-    "ceil": "np.ceil",
-    "atan2": "np.arctan2",
-    "hypot": "np.hypot",
-    "min": "np.minimum",
-    "max": "np.maximum",
-}
+
+def _ufunc(function: Any) -> np.ufunc | None:
+    """The numpy ufunc an array value function is (or wraps, as comparisons do), else None."""
+    ufunc = getattr(function, "ufunc", function)
+    return ufunc if isinstance(ufunc, np.ufunc) else None
+
+
+# Ops whose array value is a ufunc take out=; comparisons write their bool result as 0.0/1.0.
+UFUNC = {name: f"np.{_ufunc(f).__name__}" for name, f in NUMPY.items() if _ufunc(f) is not None}
 
 
 @dataclass(frozen=True)

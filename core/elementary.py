@@ -56,7 +56,8 @@ elementwise(
 )
 
 # --- comparisons and selection -----------------------------------------------------------------
-for _name, _symbol in [("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")]:
+COMPARISONS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}  # op -> symbol
+for _name, _symbol in COMPARISONS.items():
     zero_derivative(_name, 2, symbol=_symbol, doc=f"x {_symbol} y: 1 if true else 0")
 register(
     OpDef(

@@ -14,12 +14,16 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from .elementary import COMPARISONS
 from .errors import ParseError
 from .nodes import Node, topological_order
+from .ops import OPS
 
 COMPARE, SUM, PRODUCT, UNARY, POWER, ATOM = range(6)
-INFIX = {"add": ("+", SUM), "sub": ("-", SUM), "mul": ("*", PRODUCT), "div": ("/", PRODUCT)}
-COMPARISONS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+INFIX = {
+    name: (OPS[name].symbol, level)
+    for name, level in [("add", SUM), ("sub", SUM), ("mul", PRODUCT), ("div", PRODUCT)]
+}
 SPACED = {"+", "-"} | set(COMPARISONS.values())
 
 Piece = tuple[str, int]  # text and the precedence level of its outermost operator

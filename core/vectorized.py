@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from .arrays import NUMPY
-from .codegen import _literal, compile_python
+from .codegen import PYTHON, _literal, compile_python
 from .nodes import Node, _payload_key, topological_order
 
 Code = tuple[tuple[Any, ...], ...]
-INFIX = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}", "neg": "-{0}"}
+INFIX = {name: PYTHON[name] for name in ("add", "sub", "mul", "div", "neg")}  # read the same on vectors
 
 
 def canonical(root: Node) -> tuple[Code, list[str]]:

@@ -10,13 +10,14 @@ import difflib
 import functools
 
 from adcalc.elementary import ALIASES, CONSTANTS, FUNCTIONS, VARIADIC
+from adcalc.elementary import COMPARISONS as _SYMBOLS
 from adcalc.errors import ArityError, ParseError, Span, UnknownFunction
 from adcalc.nodes import Interner, Node
 from adcalc.ops import OPS
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-COMPARISONS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+COMPARISONS = {symbol: name for name, symbol in _SYMBOLS.items()}  # "<" -> "lt"
 
 
 def token_span(token: Token, source_name: str | None = None) -> Span:
