@@ -1,9 +1,9 @@
 """Many points at once: value, gradient and Hessian graphs evaluated over numpy arrays.
 
-The derivatives are built once as graphs (reverse mode run on nodes, twice for the Hessian),
-so every row goes through the same op rules as the scalar path, and then evaluated as
-generated numpy code over blocks of rows (see codegen_numpy.py) on two threads. Nothing here
-loops over rows in Python.
+The derivatives are built once as graphs (reverse mode run on nodes; for the Hessian, forward
+mode on nodes over the gradient graphs, as in derivatives.hessian_graphs), so every row goes
+through the same op rules as the scalar path, and then evaluated as generated numpy code over
+blocks of rows (see codegen_numpy.py) on two threads. Nothing here loops over rows in Python.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ import numpy as np
 
 from . import arrays as _arrays  # noqa: F401  (numpy arrays become a kind of value)
 from .codegen_numpy import Kernel, compile_numpy
+from .derivatives import hessian_graphs
 from .errors import MissingVariables
 from .forward import nan_origin, values_of
-from .nodes import Node, topological_order
+from .nodes import Node, const, topological_order
 from .reverse import gradient_graph
 
+ZERO = const(0.0)
 BLOCK = 16384  # rows per block: ~20 live buffers of 128 kB stay in a core's L2 cache
 THREADS = min(2, os.cpu_count() or 1)
 
@@ -45,18 +47,21 @@ def hessian_name(first: str, second: str) -> str:
 
 def derivative_outputs(root: Node, wrt: Sequence[str], order: int = 1) -> tuple[list[str], list[Node]]:
     """(column names, graphs): the value, then the gradient (order >= 1), then the Hessian's
-    upper triangle (order 2), each entry ∂/∂wrt[j] of the gradient graph ∂f/∂wrt[i], i <= j."""
+    upper triangle (order 2), entry (i, j) with i <= j the graph of H[j, i] (derivatives.hessian_graphs)."""
     names, nodes = [value_name()], [root]
-    if order >= 1:
+    if order >= 2:
+        gradient, entries, graphs, _ = hessian_graphs(root, wrt)
+        lower = dict(zip(entries, graphs, strict=True))
+        names += [gradient_name(v) for v in wrt]
+        nodes += gradient
+        for i, first in enumerate(wrt):
+            for j in range(i, len(wrt)):
+                names.append(hessian_name(first, wrt[j]))
+                nodes.append(lower.get((j, i), ZERO))  # structurally zero: not in the lower triangle
+    elif order >= 1:
         gradient = gradient_graph(root, wrt)
         names += [gradient_name(v) for v in wrt]
         nodes += [gradient[v] for v in wrt]
-        if order >= 2:
-            for i, first in enumerate(wrt):
-                second_row = gradient_graph(gradient[first], wrt[i:])
-                for second in wrt[i:]:
-                    names.append(hessian_name(first, second))
-                    nodes.append(second_row[second])
     return names, nodes
 
 

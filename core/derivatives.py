@@ -2,9 +2,10 @@
 
 Forward mode pushes one tangent per sweep (cost ~ one evaluation per input direction); reverse
 mode pulls one cotangent per sweep (~ one evaluation per output). The Hessian is forward over
-reverse: the gradient as a graph (reverse mode run on nodes), then forward sweeps over that graph,
-one per colour of the Hessian's column colouring (see sparsity.py), lower triangle mirrored so the
-result is exactly symmetric. Nothing here imports numpy (the scalar CLI path stays light).
+reverse: the gradient as a graph (reverse mode run on nodes), then forward sweeps over that
+graph, one per colour of the Hessian's column colouring (see sparsity.py), lower triangle mirrored
+so the result is exactly symmetric. The same sweeps run on nodes (`hessian_graphs`) give a graph
+per entry, for prepared.py and batch.py. Nothing here imports numpy (the scalar CLI path stays light).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 from .api import Evaluation, Expression, Gradient, _as_float, _used, as_expression, wrt_names
 from .errors import UsageError
 from .forward import raise_if_nan, tangents_of, values_of
-from .nodes import Node, topological_order
+from .graph import as_node
+from .nodes import Node, const, topological_order
 from .reverse import cotangents_of, gradient_graph, partials_by_name
 from .sparsity import colour_columns, colour_groups, hessian_pattern, lower_entries
 
@@ -193,20 +195,45 @@ def hessian(expr: Expression | str, at: Mapping[str, Any], wrt: Sequence[str] | 
     graphs = gradient_graph(expression.root, names)
     gradient_nodes = [graphs[name] for name in names]
     order, values = _values([expression.root, *gradient_nodes], at)
-    pattern = hessian_pattern(gradient_nodes, names)
-    colours = colour_columns(pattern)
-    compressed = []
-    for group in colour_groups(colours):
-        tangents = tangents_of(order, values, {names[j]: 1.0 for j in group})
-        compressed.append([tangents.get(g, 0.0) for g in gradient_nodes])
+    entries, found, directions = hessian_entries(gradient_nodes, names, order, values, 1.0)
     matrix = [[0.0] * len(names) for _ in names]
-    for i, j, colour in lower_entries(pattern, colours):
-        matrix[i][j] = matrix[j][i] = _as_float(compressed[colour][i])
+    for (i, j), value in zip(entries, found, strict=True):
+        matrix[i][j] = matrix[j][i] = _as_float(value)
     table = {a: dict(zip(names, row, strict=True)) for a, row in zip(names, matrix, strict=True)}
     partials = {name: _as_float(values[g]) for name, g in zip(names, gradient_nodes, strict=True)}
     return Hessian(
-        expression.label, _used(expression, at), values[expression.root], partials, table, len(compressed)
+        expression.label, _used(expression, at), values[expression.root], partials, table, directions
     )
+
+
+def hessian_entries(
+    gradient: Sequence[Node], names: Sequence[str], order: list[Node], values: Mapping[Node, Any], one: Any
+) -> tuple[list[tuple[int, int]], list[Any], int]:
+    """(structurally non-zero lower-triangle entries (i, j), their values, number of colours).
+
+    One forward sweep over the gradient graphs per colour, seeded with `one` in each of its
+    columns: on numbers (`values` at a point) or on nodes (`values` the nodes themselves).
+    """
+    pattern = hessian_pattern(gradient, names)
+    colours = colour_columns(pattern)
+    columns = []
+    for group in colour_groups(colours):
+        tangents = tangents_of(order, values, {names[j]: one for j in group})
+        columns.append([tangents.get(g, 0.0) for g in gradient])
+    entries = lower_entries(pattern, colours)
+    return [(i, j) for i, j, _ in entries], [columns[c][i] for i, _, c in entries], len(columns)
+
+
+def hessian_graphs(
+    root: Node, variables: Sequence[str]
+) -> tuple[list[Node], list[tuple[int, int]], list[Node], int]:
+    """(gradient graphs, lower-triangle entries (i, j), their graphs, number of colours)."""
+    graphs = gradient_graph(root, variables)
+    gradient = [graphs[name] for name in variables]
+    order = topological_order(gradient)
+    identity = {n: n for n in order}  # forward mode on nodes: values are the nodes themselves
+    entries, found, colours = hessian_entries(gradient, variables, order, identity, const(1.0))
+    return gradient, entries, [as_node(g) for g in found], colours
 
 
 def hvp(

@@ -17,30 +17,9 @@ from typing import Any
 import numpy as np
 
 from .api import Expression, as_expression, wrt_names
-from .forward import tangents_of
-from .graph import as_node
-from .nodes import Node, const, topological_order
+from .derivatives import hessian_graphs
 from .reverse import gradient_graph
-from .sparsity import colour_columns, colour_groups, hessian_pattern, lower_entries
 from .vectorized import compile_outputs
-
-
-def hessian_graphs(
-    root: Node, variables: Sequence[str]
-) -> tuple[list[Node], list[tuple[int, int]], list[Node], int]:
-    """(gradient graphs, lower-triangle entries (i, j), their graphs, number of colours)."""
-    graphs = gradient_graph(root, variables)
-    gradient = [graphs[name] for name in variables]
-    pattern = hessian_pattern(gradient, variables)
-    colours = colour_columns(pattern)
-    order = topological_order(gradient)
-    identity = {n: n for n in order}  # forward mode on nodes: values are the nodes themselves
-    columns = []
-    for group in colour_groups(colours):
-        tangents = tangents_of(order, identity, {variables[j]: const(1.0) for j in group})
-        columns.append([as_node(tangents.get(g, 0.0)) for g in gradient])
-    entries = lower_entries(pattern, colours)
-    return gradient, [(i, j) for i, j, _ in entries], [columns[c][i] for i, _, c in entries], len(columns)
 
 
 class _Compiled:
