@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
+from . import reverse
 from .api import Expression, _used, wrt_names
 from .derivatives import DirectionalDerivative, Hessian, Jacobian
 from .errors import UsageError
-from .forward import is_zero, raise_if_nan, tangents_of, values_of
+from .forward import raise_if_nan, tangents_of, values_of
 from .nodes import Node, topological_order
-from .ops import OPS, OpDef, apply, register, rules_of
+from .ops import OPS, OpDef, apply, register
 from .program import bind, check_scalar_output
-from .reverse import active_nodes, cotangents_of, fit_shape, partials_by_name
+from .reverse import cotangents_of, fit_shape, partials_by_name
 from .scalar import SCALAR
 from .shapes import show
 from .tensor import ARRAY, add_values, expand
@@ -237,26 +238,14 @@ def program_jacobian(
 # --- gradient graph with shapes, Hessian, HVP ----------------------------------------------------
 def gradient_graph(expression: Expression, names: Collection[str]) -> dict[str, Node]:
     """The gradient of the program's (scalar) output as graphs, broadcasts summed back in the graph."""
-    from .graph import as_node
+    program = expression.program
 
-    program, root = expression.program, expression.root
-    order = topological_order(root)
-    active = active_nodes(order, set(names))
-    cotangents: dict[Node, Any] = {root: as_node(1.0)} if root in active else {}
-    for n in reversed(order):
-        g = cotangents.get(n)
-        if g is None or not n.inputs or is_zero(g) or OPS[n.op].zero_derivative:
-            continue
-        elementwise = not OPS[n.op].extra.get("array")
-        for child, rule in zip(n.inputs, rules_of(n.op, "vjp", n.span), strict=True):
-            if rule is None or child not in active:
-                continue
-            part = rule(*n.inputs, n, g)
-            if elementwise and program.shape(child) != program.shape(n):
-                part = unbroadcast(part, child)  # Σ over the axes the op broadcast child along
-            previous = cotangents.get(child)
-            cotangents[child] = part if previous is None else previous + part
-    return {name: as_node(g) for name, g in partials_by_name(cotangents, names).items()}
+    def fit(part: Node, child: Node, n: Node) -> Node:
+        if not OPS[n.op].extra.get("array") and program.shape(child) != program.shape(n):
+            return unbroadcast(part, child)  # Σ over the axes the op broadcast child along
+        return part
+
+    return reverse.gradient_graph(expression.root, names, fit)
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ number of its uses, and each use contributes once with `+`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from .forward import is_zero
 from .nodes import Node, topological_order
 from .ops import OPS, call_rule, rules_of
+
+Fit = Callable[[Any, Node, Node], Any]  # (cotangent part, input node, node) -> part in the input's shape
 
 
 def active_nodes(order: list[Node], wrt: Collection[str] | None) -> set[Node]:
@@ -32,11 +34,13 @@ def cotangents_of(
     values: Mapping[Node, Any],
     seeds: Mapping[Node, Any],
     wrt: Collection[str] | None = None,
+    fit: Fit | None = None,
 ) -> dict[Node, Any]:
     """Every active node's cotangent, given output cotangents `seeds`.
 
     An exact zero cotangent propagates nothing: that is what keeps the branch of `where` that was
-    not taken from sending 0 * inf = NaN into the gradient.
+    not taken from sending 0 * inf = NaN into the gradient. A cotangent broadcast by an op is
+    summed back to its input's shape by `fit(part, child, n)`, by default fit_shape on the values.
     """
     active = active_nodes(order, wrt)
     cotangents: dict[Node, Any] = {n: g for n, g in seeds.items() if n in active}
@@ -53,7 +57,7 @@ def cotangents_of(
             part = call_rule(rule, args, out, g)
             if masked:
                 part = zero_where_zero(part, g)
-            part = fit_shape(part, values[child])
+            part = fit_shape(part, values[child]) if fit is None else fit(part, child, n)
             previous = cotangents.get(child)
             cotangents[child] = part if previous is None else previous + part
     return cotangents
@@ -84,12 +88,12 @@ def fit_shape(cotangent: Any, like: Any) -> Any:
     return summed.reshape(target) if target else summed
 
 
-def gradient_graph(root: Node, wrt: Collection[str]) -> dict[str, Node]:
+def gradient_graph(root: Node, wrt: Collection[str], fit: Fit | None = None) -> dict[str, Node]:
     """The gradient as graphs: reverse mode run on nodes instead of numbers (variable -> node)."""
     from .graph import as_node
 
     order = topological_order(root)
-    cotangents = cotangents_of(order, {n: n for n in order}, {root: as_node(1.0)}, set(wrt))
+    cotangents = cotangents_of(order, {n: n for n in order}, {root: as_node(1.0)}, set(wrt), fit)
     return {name: as_node(g) for name, g in partials_by_name(cotangents, wrt).items()}
 
 
