@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Callable
 
 from adcalc.elementary import ALIASES, CONSTANTS, FUNCTIONS, VARIADIC
 from adcalc.elementary import COMPARISONS as _SYMBOLS
@@ -99,22 +100,31 @@ class BuildGraph(Transformer):
 
     def apply_function(self, name: str, arguments: list[Node], span: Span) -> Node:
         """The node for `name(arguments)`, checking the name and the argument count."""
-        op = ALIASES.get(name, name)
         if name not in FUNCTIONS:
             raise UnknownFunction(_suggest(name, FUNCTIONS), span)
         whole = span
         for argument in arguments:
             whole = whole.cover(argument.span)
-        if op in VARIADIC:
-            if len(arguments) < 2:
-                raise ArityError(f"{name}() takes 2 or more arguments, got {len(arguments)}", span)
-            return functools.reduce(lambda a, b: self.make(op, (a, b), whole), arguments)
-        arity = OPS[op].arity
-        if len(arguments) != arity:
-            raise ArityError(
-                f"{name}() takes {arity} argument{'s' * (arity != 1)}, got {len(arguments)}", span
-            )
-        return self.make(op, tuple(arguments), whole)
+        return scalar_call(lambda op, inputs: self.make(op, inputs, whole), name, arguments, span)
+
+
+def scalar_call(
+    make: Callable[[str, tuple[Node, ...]], Node], name: str, arguments: list[Node], span: Span
+) -> Node:
+    """make(op, inputs) for a scalar function call: min/max of 2 or more fold pairwise, others checked."""
+    op = ALIASES.get(name, name)
+    if op in VARIADIC:
+        if len(arguments) < 2:
+            raise ArityError(f"{name}() takes 2 or more arguments, got {len(arguments)}", span)
+        return functools.reduce(lambda a, b: make(op, (a, b)), arguments)
+    check_arity(name, len(arguments), OPS[op].arity, span)
+    return make(op, tuple(arguments))
+
+
+def check_arity(name: str, count: int, arity: int | None, span: Span) -> None:
+    """ArityError unless `count` arguments suit `arity` (None: any number)."""
+    if arity is not None and count != arity:
+        raise ArityError(f"{name}() takes {arity} argument{'s' * (arity != 1)}, got {count}", span)
 
 
 def _cover(left: Node, right: Node) -> Span | None:

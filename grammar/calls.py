@@ -7,7 +7,6 @@ Indices are 1-based and ranges inclusive, as in the maths (x₁ … xₙ, `for i
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +20,7 @@ from adcalc.program import Builder, ProgramError, Redefinition, Scope
 from adcalc.shapes import RULES, Shape, ShapeError, broadcast, show, stack_shape
 from adcalc.tensor import Static
 
-from .build import _suggest
+from .build import _suggest, check_arity, scalar_call
 
 BUILTINS = sorted({*SCALAR_FUNCTIONS, *tensor.FUNCTIONS})
 
@@ -33,7 +32,7 @@ def call(b: Builder, name: str, arguments: list[Node], span: Span, whole: Span |
     if name in b.custom:
         return b.custom[name].apply(b, arguments, whole)
     if name == "eye":
-        _arity(name, arguments, 1, span)
+        check_arity(name, len(arguments), 1, span)
         n = b.integer(arguments[0], "the size of eye(n)", whole)
         return b.make("eye", (b.const(Static((n,))),), whole)
     if name == "reshape":
@@ -42,18 +41,12 @@ def call(b: Builder, name: str, arguments: list[Node], span: Span, whole: Span |
         sizes = Static(b.integer(a, "a size", whole) for a in arguments[1:])
         return b.make("reshape", (arguments[0], b.const(sizes)), whole)
     if name in tensor.FUNCTIONS:
-        _arity(name, arguments, tensor.FUNCTIONS[name], span)
+        check_arity(name, len(arguments), tensor.FUNCTIONS[name], span)
         return b.make(name, tuple(arguments), whole)
     if name not in SCALAR_FUNCTIONS or custom.is_custom(name):  # another program's op is not ours
         known = BUILTINS + list(b.functions) + list(b.custom)
         raise UnknownFunction(_suggest(name, known), span)
-    op = ALIASES.get(name, name)
-    if op in VARIADIC:
-        if len(arguments) < 2:
-            raise ArityError(f"{name}() takes 2 or more arguments, got {len(arguments)}", span)
-        return functools.reduce(lambda x, y: b.make(op, (x, y), whole), arguments)
-    _arity(name, arguments, OPS[op].arity, span)
-    return b.make(op, tuple(arguments), whole)
+    return scalar_call(lambda op, inputs: b.make(op, inputs, whole), name, arguments, span)
 
 
 def plain_op(name: str, count: int, span: Span) -> str | None:
@@ -61,16 +54,11 @@ def plain_op(name: str, count: int, span: Span) -> str | None:
     op = ALIASES.get(name, name)
     if name not in _PLAIN or op in VARIADIC:
         return None
-    _arity(name, [None] * count, OPS[op].arity, span)  # type: ignore[list-item]
+    check_arity(name, count, OPS[op].arity, span)
     return op
 
 
 _PLAIN = frozenset(SCALAR_FUNCTIONS)
-
-
-def _arity(name: str, arguments: list[Node], arity: int | None, span: Span) -> None:
-    if arity is not None and len(arguments) != arity:
-        raise ArityError(f"{name}() takes {arity} argument{'s' * (arity != 1)}, got {len(arguments)}", span)
 
 
 def check_new_function(b: Builder, name: str, parameters: tuple[str, ...], span: Span) -> None:
