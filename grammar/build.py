@@ -6,7 +6,6 @@ parse in linear time. Each method returns an interned node, so equal subexpressi
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable
 
@@ -134,6 +133,8 @@ def _cover(left: Node, right: Node) -> Span | None:
 
 
 def _suggest(name: str, known: list[str]) -> str:
+    import difflib  # only on this error path: importing it costs start-up time
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"'{name}'{hint}"
