@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render import console, number, point_text, print_json, warn_nan
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+from .render import _escape, console, number, point_text, print_json, warn_nan
 
 
 def _table(title: str, *columns: str, left: tuple[str, ...] = ()) -> Any:
