@@ -47,10 +47,11 @@ class Tally:
         self.first: str | None = None
         self.started = time.perf_counter()
 
-    def summary(self) -> str:
+    def summary(self, command: str = "adcalc batch") -> str:
+        """One line for stderr: counts, time and rate, and the first failure if any."""
         seconds = max(time.perf_counter() - self.started, 1e-9)
         text = (
-            f"adcalc batch: {self.read} rows read, {self.written} written, {self.failed} failed "
+            f"{command}: {self.read} rows read, {self.written} written, {self.failed} failed "
             f"in {seconds:.2f} s ({self.read / seconds:,.0f} rows/s)"
         )
         return text + (f"; first failure: {self.first}" if self.first else "")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import sys
-import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -84,14 +83,14 @@ def run_dask(
     quiet: bool,
 ) -> None:
     """Evaluate every row of the files on Dask and write Parquet; exit 1 when a row failed."""
-    from .batch import kept_columns
+    from .batch import Tally, kept_columns
 
     dd = _dask()
     if output == "-":
         raise UsageError("--engine dask writes a directory of Parquet files: give --output DIR")
     files, fmt = input_files(input_path, input_format)
     client = _client(scheduler)
-    started = time.perf_counter()
+    tally = Tally()
     try:
         frame = (
             dd.read_csv(files, dtype=str, keep_default_na=False) if fmt == "csv" else dd.read_parquet(files)
@@ -110,12 +109,10 @@ def run_dask(
     finally:
         if client is not None:
             client.close()
-    seconds = max(time.perf_counter() - started, 1e-9)
+    tally.read = tally.written = int(rows)
+    tally.failed = int(failed)
     if failed or not quiet:
-        sys.stderr.write(
-            f"adcalc batch (dask): {rows} rows read, {rows} written, {failed} failed "
-            f"in {seconds:.2f} s ({rows / seconds:,.0f} rows/s)\n"
-        )
+        sys.stderr.write(tally.summary("adcalc batch (dask)") + "\n")
     if failed:
         import typer
 
