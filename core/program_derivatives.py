@@ -94,11 +94,7 @@ def flat(value: Any, shape: Shape) -> list[float]:
 
 def _block(entries: Sequence[float], shape: Shape) -> Any:
     """Row-major entries as a number or nested lists of this shape."""
-    if not shape:
-        return entries[0]
-    import numpy as np
-
-    return np.asarray(entries, dtype=float).reshape(shape).tolist()
+    return _array(entries, shape).tolist() if shape else entries[0]
 
 
 def _sweeps(shapes: Mapping[str, Shape]) -> Iterator[tuple[str, Any]]:
@@ -378,6 +374,7 @@ def program_gradient_forward(
 
 
 def _array(entries: Sequence[float], shape: Shape) -> Any:
+    """Row-major entries as a number or a float array of this shape."""
     if not shape:
         return entries[0]
     import numpy as np
