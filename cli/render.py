@@ -121,7 +121,7 @@ def warn_nan(partials: dict[str, Any]) -> None:
         sys.stderr.write(f"warning: derivative undefined (NaN) for {', '.join(undefined)} at this point\n")
 
 
-def error(problem: Exception, source: str | None, debug: bool = False) -> None:
+def error(problem: Exception, source: str | None) -> None:
     """One error line (plus the source line and a caret when known) on standard error."""
     render = getattr(problem, "render", None)
     text = render(source) if render else f"error: {problem}"

@@ -121,10 +121,6 @@ class Writer:
         self.stream.write(data)
         self.stream.flush()
 
-    def write(self, columns: Sequence[Column]) -> None:
-        """Encode and emit one chunk."""
-        self.emit([c.name for c in columns], self.encode(columns))
-
     def close(self) -> None:
         self.stream.flush()
         if self.stream is not sys.stdout.buffer:

@@ -31,10 +31,6 @@ BLOCK = 16384  # rows per block: ~20 live buffers of 128 kB stay in a core's L2 
 THREADS = min(2, os.cpu_count() or 1)
 
 
-def value_name() -> str:
-    return "value"
-
-
 def gradient_name(variable: str) -> str:
     """Output column of ∂f/∂variable: d_x."""
     return f"d_{variable}"
@@ -48,7 +44,7 @@ def hessian_name(first: str, second: str) -> str:
 def derivative_outputs(root: Node, wrt: Sequence[str], order: int = 1) -> tuple[list[str], list[Node]]:
     """(column names, graphs): the value, then the gradient (order >= 1), then the Hessian's
     upper triangle (order 2), entry (i, j) with i <= j the graph of H[j, i] (derivatives.hessian_graphs)."""
-    names, nodes = [value_name()], [root]
+    names, nodes = ["value"], [root]
     if order >= 2:
         gradient, entries, graphs, _ = hessian_graphs(root, wrt)
         lower = dict(zip(entries, graphs, strict=True))

@@ -48,10 +48,6 @@ class Node:
             return f"Node(var {self.payload})"
         return f"Node({self.op}, {len(self.inputs)} inputs)"
 
-    @property
-    def is_leaf(self) -> bool:
-        return not self.inputs
-
     # --- arithmetic builds new nodes, so op rules can run on graphs (see ops.apply) ---
     def __add__(self, other: Any) -> Any:
         return _apply("add", self, other)
@@ -167,7 +163,3 @@ def topological_order(roots: Node | Iterable[Node]) -> list[Node]:
 def variables(roots: Node | Iterable[Node]) -> list[str]:
     """Names of the variables the roots depend on, in order of first appearance."""
     return [n.payload for n in topological_order(roots) if n.op == "var"]
-
-
-def is_constant(n: Any) -> bool:
-    return isinstance(n, Node) and n.op == "const"

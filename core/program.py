@@ -336,8 +336,3 @@ class Scope(dict):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.frozen = set(getattr(args[0], "frozen", ())) if args else set()
-
-
-def describe(shape: Shape) -> str:
-    """A shape as error messages show it."""
-    return show(shape)
