@@ -141,7 +141,7 @@ def jacobian(
     if any(e.program is not None for e in expressions):
         if len(expressions) > 1:
             raise UsageError("a program's Jacobian is of its own outputs: give one .adl program")
-        from .program_derivatives import program_jacobian  # outputs by name, array blocks
+        from .program_jacobian import program_jacobian  # outputs by name, array blocks
 
         return program_jacobian(expressions[0], at, wrt, mode)
     every = list(dict.fromkeys(name for e in expressions for name in e.variables))
