@@ -1,5 +1,8 @@
 """Readers for `adcalc batch`: tables arrive in chunks of rows, whatever the file format.
 
+This module holds the chunk types, format names and the text and JSON readers; numpy and Arrow
+files are read by binary_formats.py.
+
 A reader yields `Chunk`s: the variables as float64 columns (NaN where a cell is missing or not
 a number, with a per-row problem message), the other columns as they came (text for CSV, JSON
 values for JSON) so they pass through unchanged. Text formats are read in blocks of whole lines
@@ -72,7 +75,9 @@ def open_source(path: str, fmt: str, variables: Sequence[str], use_arrow: bool =
     if fmt not in INPUT_FORMATS:
         raise UsageError(f"unknown input format {fmt!r} (choose from {', '.join(INPUT_FORMATS)})")
     if fmt in ("parquet", "arrow"):
-        return _arrow_source(path, fmt, variables)
+        from .binary_formats import arrow_source
+
+        return arrow_source(path, fmt, variables)
     stream = _open_binary(path)
     size = None if path == "-" else Path(path).stat().st_size
     if fmt in TEXT_FORMATS:
@@ -83,7 +88,9 @@ def open_source(path: str, fmt: str, variables: Sequence[str], use_arrow: bool =
         return source
     if fmt == "json":
         return _json_source(stream, variables, size)
-    return _numpy_source(stream, fmt, variables, size)
+    from .binary_formats import numpy_source
+
+    return numpy_source(stream, fmt, variables, size)
 
 
 def _open_binary(path: str) -> BinaryIO:
@@ -268,78 +275,3 @@ def _json_source(stream: BinaryIO, variables: Sequence[str], size: int | None) -
         records_chunk(records[k : k + BLOCK_ROWS], variables, {}) for k in range(0, len(records), BLOCK_ROWS)
     )
     return source
-
-
-# --- numpy and Arrow -------------------------------------------------------------------------------
-def _numpy_source(stream: BinaryIO, fmt: str, variables: Sequence[str], size: int | None) -> Source:
-    data = np.load(stream if stream.seekable() else io.BytesIO(stream.read()), mmap_mode=None)
-    if fmt == "npz":
-        arrays = {name: np.asarray(data[name]).reshape(-1) for name in data.files}
-    elif data.dtype.names:
-        arrays = {name: data[name].reshape(-1) for name in data.dtype.names}
-    elif data.ndim == 2 and data.shape[1] == len(variables):
-        arrays = {name: data[:, k] for k, name in enumerate(variables)}  # columns in variable order
-    else:
-        raise UsageError(
-            f".npy input must be a structured array or have {len(variables)} columns (one per variable)"
-        )
-    lengths = {len(a) for a in arrays.values()}
-    if len(lengths) > 1:
-        raise UsageError("the arrays of the input have different lengths")
-    _check_columns(list(arrays), variables)
-    rows = lengths.pop() if lengths else 0
-
-    def chunks() -> Iterator[Chunk]:
-        for start in range(0, rows, BLOCK_ROWS):
-            piece = {name: a[start : start + BLOCK_ROWS] for name, a in arrays.items()}
-            problems: dict[int, str] = {}
-            numbers = {name: _float_column(piece[name], name, problems) for name in variables}
-            others = {name: piece[name].tolist() for name in piece if name not in numbers}
-            yield Chunk(len(next(iter(piece.values()))), numbers, others, problems)
-
-    return Source(list(arrays), chunks(), size, [size or 0])
-
-
-def _float_column(values: np.ndarray, name: str, problems: dict[int, str]) -> np.ndarray:
-    if values.dtype.kind in "fiub":
-        return values.astype(np.float64)
-    return to_floats(values.tolist(), name, problems)
-
-
-def _arrow_source(path: str, fmt: str, variables: Sequence[str]) -> Source:
-    pa = arrow_module(required=f"{fmt} input")
-    if path == "-":
-        raise UsageError(f"{fmt} input must be a file, not standard input")
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        reader = pq.ParquetFile(path)
-        columns = reader.schema_arrow.names
-        batches: Iterator[Any] = reader.iter_batches(batch_size=BLOCK_ROWS)
-    else:
-        table = pa.ipc.open_file(pa.memory_map(path)).read_all()
-        columns, batches = table.column_names, iter(table.to_batches(BLOCK_ROWS))
-    _check_columns(columns, variables)
-    return Source(list(columns), (arrow_chunk(b, variables) for b in batches), Path(path).stat().st_size)
-
-
-def arrow_chunk(batch: Any, variables: Sequence[str]) -> Chunk:
-    """A chunk from an Arrow record batch (Parquet, Arrow, Dask partitions)."""
-    problems: dict[int, str] = {}
-    numbers = {}
-    for name in variables:
-        column = batch.column(batch.schema.get_field_index(name))
-        if column.type.id in _numeric_type_ids():
-            numbers[name] = column.to_numpy(zero_copy_only=False).astype(np.float64)
-        else:
-            numbers[name] = to_floats(column.to_pylist(), name, problems)
-    others = {name: batch.column(k) for k, name in enumerate(batch.schema.names) if name not in numbers}
-    return Chunk(batch.num_rows, numbers, others, problems)
-
-
-def _numeric_type_ids() -> set[int]:
-    import pyarrow as pa
-
-    kinds = [pa.float64(), pa.float32(), pa.float16(), pa.int64(), pa.int32(), pa.int16(), pa.int8()]
-    kinds += [pa.uint64(), pa.uint32(), pa.uint16(), pa.uint8()]
-    return {t.id for t in kinds}
