@@ -140,13 +140,17 @@ def _suggest(name: str, known: list[str]) -> str:
     return f"'{name}'{hint}"
 
 
+def lalr_parser(grammar: str, transformer: Transformer) -> Lark:
+    """An LALR parser for one of this package's grammars that runs `transformer` at each reduction."""
+    return Lark.open_from_package(
+        "adcalc.grammar", grammar, ("",), parser="lalr", transformer=transformer, cache=True
+    )
+
+
 @functools.cache
 def _parser() -> tuple[Lark, BuildGraph]:
     builder = BuildGraph()
-    parser = Lark.open_from_package(
-        "adcalc.grammar", "expr.lark", ("",), parser="lalr", transformer=builder, cache=True
-    )
-    return parser, builder
+    return lalr_parser("expr.lark", builder), builder
 
 
 # How lark's terminal names read in an error message.

@@ -19,7 +19,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput
 
 from . import calls
-from .build import _DESCRIBE, COMPARISONS, parse_error, token_span
+from .build import _DESCRIBE, COMPARISONS, lalr_parser, parse_error, token_span
 
 Code = Any  # (Builder, env) -> Node | None
 _make = Builder.make  # called unbound in the hot closures: no bound method per call
@@ -250,10 +250,7 @@ class ProgramCode(Transformer):
 @functools.cache
 def _parser() -> tuple[Lark, ProgramCode]:
     code = ProgramCode()
-    parser = Lark.open_from_package(
-        "adcalc.grammar", "program.lark", ("",), parser="lalr", transformer=code, cache=True
-    )
-    return parser, code
+    return lalr_parser("program.lark", code), code
 
 
 def parse_program(text: str, source_name: str | None = None) -> Program:
