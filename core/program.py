@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import AdcalcError, BadValue, Span, UsageError
-from .nodes import Node
+from .nodes import Node, _payload_key
 from .scalar import SCALAR
 from .shapes import RULES, Shape, infer, show
 from .tensor import Static
@@ -101,8 +101,8 @@ class Builder:
     # --- nodes -------------------------------------------------------------------------------
     def const(self, value: Any, span: Span | None = None) -> Node:
         """The constant node for a number or a Static payload."""
-        # 0.0 and -0.0 are equal but different constants, and NaN never equals itself
-        key = ("const", value) if value and value == value else ("const", "f", value.hex())
+        # a non-zero number keys by value (the fast path); 0.0/-0.0 and NaN by their bits
+        key = ("const", value) if value and value == value else ("const", _payload_key(value))
         found = self.table.get(key)
         if found is None:
             found = self.table[key] = Node("const", (), value, span)

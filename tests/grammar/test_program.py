@@ -39,6 +39,12 @@ def test_assignments_defs_and_outputs() -> None:
     assert result.gradient["y"] == pytest.approx(12 / 5)
 
 
+def test_signed_zero_constants_stay_distinct() -> None:
+    # 0.0 == -0.0, but x/0 = inf and x/(-0) = -inf: folded constants keep the two zeros apart
+    source = "input x\na = 0*1\nb = -(0*1)\ny = x/a - x/b\noutput y"
+    assert adcalc.evaluate(adcalc.parse(source, "p.adl"), at={"x": 1.0}).value == math.inf
+
+
 def test_defs_are_inlined_into_one_interned_dag() -> None:
     program = parse_program("input x\ndef sq(t) = t*t\ny = sq(sin(x)) + sq(sin(x))\noutput y")
     ops = [n.op for n in program.order]
