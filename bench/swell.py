@@ -91,10 +91,10 @@ def main() -> None:
     print(f"adcalc grad swell.adl --at x=0.5 --json: medians of {runs} runs (whole process)")
     header = f"{'n':>8} {'nodes':>8} {'end to end s':>13} {'x per 10x':>10} {'compile s':>10} {'grad s':>8}"
     print(header + f" {'∂y/∂x matches':>14}")
-    previous, inside = None, {}
+    previous, inside, sweeps = None, {}, {}
     for n in SIZES:
         compile_s, gradient_s, nodes, partial = in_process(DATA / f"swell_{n}.adl", runs)
-        seconds, inside[n] = medians[str(n)], compile_s + gradient_s
+        seconds, inside[n], sweeps[n] = medians[str(n)], compile_s + gradient_s, gradient_s
         growth = f"{seconds / previous:.1f}" if previous else "-"
         agrees = math.isclose(partial, reference(n), rel_tol=1e-9)
         row = f"{n:>8} {nodes:>8} {seconds:>13.3f} {growth:>10} {compile_s:>10.3f} {gradient_s:>8.3f}"
@@ -103,10 +103,13 @@ def main() -> None:
     print(f"{'start-up':>8} {'':>8} {medians['start-up']:>13.3f}   (adcalc grad 'sin(x)*y' --at x=1,y=2)")
     big = medians[str(SIZES[-1])]
     print(f"n = 10^5 end to end: {big:.2f} s (target <= 1.6 s): {'ok' if big <= 1.6 else 'MISSED'}")
-    steps = [inside[b] / inside[a] for a, b in zip(SIZES, SIZES[1:], strict=False)]
-    shown = ", ".join(f"{step:.1f}x" for step in steps)
-    verdict = "ok" if max(steps) <= 12 else "MISSED"
-    print(f"compile + gradient growth per 10x of n: {shown} (target <= 12x): {verdict}")
+    # The issue bounds the growth of the gradient; unrolling the loop into the DAG (compile) is
+    # shown beside it, since a user waits for both.
+    for label, seconds_by_n in (("gradient (value + reverse sweep)", sweeps), ("compile + gradient", inside)):
+        steps = [seconds_by_n[b] / seconds_by_n[a] for a, b in zip(SIZES, SIZES[1:], strict=False)]
+        shown = ", ".join(f"{step:.1f}x" for step in steps)
+        verdict = "ok" if max(steps) <= 12 else "MISSED"
+        print(f"{label} growth per 10x of n: {shown} (target <= 12x): {verdict}")
 
 if __name__ == "__main__":
     main()
