@@ -18,7 +18,7 @@ from .api import Expression, _used, as_expression, wrt_names
 from .forward import raise_if_nan, values_of
 from .graph import as_node
 from .nodes import Node, topological_order, var
-from .ops import OPS, rules_of
+from .ops import OPS, call_rule, rules_of
 from .printer import expression_text
 
 _SUBSCRIPT = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
@@ -142,7 +142,7 @@ def _adjoint_rows(
         for position, (child, rule) in enumerate(zip(n.inputs, rules_of(n.op, "vjp", n.span), strict=True)):
             if rule is None or child not in index:
                 continue
-            part = rule(*args, values[n], adjoint[n])
+            part = call_rule(rule, args, values[n], adjoint[n])
             first = child not in adjoint
             adjoint[child] = part if first else adjoint[child] + part
             partial = _partial_text(n, position, names)
@@ -199,7 +199,7 @@ def _tangent_of(
             if rule is None or child not in names:
                 continue
             symbolic = symbolic + rule(*n.inputs, n, dot_nodes[child])
-            number = number + rule(*args, values[n], tangent[child])
+            number = number + call_rule(rule, args, values[n], tangent[child])
     labels = {**{m: names[m] for m in names}, **{dot_nodes[m]: v_name_of(dot_nodes[m]) for m in names}}
     return expression_text(as_node(symbolic), labels), number
 

@@ -59,3 +59,14 @@ def test_json_shape() -> None:
     forward = adcalc.explain(F, at=AT, mode="forward", direction={"x2": 1.0}).to_dict()
     assert forward["derivative"] == pytest.approx(2.0 - 0.28366218546322625)
     assert "tangent" in forward and forward["direction"] == {"x1": 0.0, "x2": 1.0}
+
+
+def test_trace_at_a_singular_point_gives_ieee_values() -> None:
+    # sqrt'(x) = 1/(2 sqrt x) is +inf at x = 0, in both traces, as in `adcalc grad`
+    import math
+
+    import adcalc
+
+    assert adcalc.explain("sqrt(x)", at={"x": 0.0}).to_dict()["gradient"]["x"] == math.inf
+    forward = adcalc.explain("sqrt(x)", at={"x": 0.0}, mode="forward", direction={"x": 1.0})
+    assert forward.to_dict()["derivative"] == math.inf
