@@ -195,7 +195,7 @@ def _chunk_columns(
     tally: Tally,
 ) -> tuple[list[Any], str | None]:
     """The output columns of one chunk, and the message that stops the run (--on-error fail)."""
-    from adcalc.batch import evaluate_rows
+    from adcalc.codegen.batch import evaluate_rows
 
     from .writers import Column
 

@@ -54,7 +54,7 @@ def evaluate_partition(
     """The output frame of one partition: kept columns, results, `error` (None when fine)."""
     import numpy as np
     import pandas as pd
-    from adcalc.batch import evaluate_rows
+    from adcalc.codegen.batch import evaluate_rows
 
     from .formats import to_floats
 

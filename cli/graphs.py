@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from adcalc.nodes import Node, topological_order
-from adcalc.ops import OPS
+from adcalc.ir.nodes import Node, topological_order
+from adcalc.ops.registry import OPS
 
 
 def _labels(order: list[Node]) -> dict[Node, str]:

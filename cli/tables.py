@@ -52,7 +52,7 @@ def _elements(name: str, value: Any) -> list[tuple[str, float]]:
     """(x[1], value) ... for an array (1-based, as the language indexes); (name, value) for a number."""
     if not getattr(value, "ndim", 0):
         return [(name, value)]
-    from adcalc.program_derivatives import element_labels
+    from adcalc.answers.program_derivatives import element_labels
 
     return list(zip(element_labels(name, value.shape), map(float, value.ravel()), strict=True))
 

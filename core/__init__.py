@@ -6,31 +6,31 @@
     (1.682941969615793, 1.0806046117362795)
 """
 
-from . import elementary as _elementary  # noqa: F401  (fills the op registry)
-from . import graph as _graph  # noqa: F401  (makes nodes a kind of value)
+from .ops import elementary as _elementary  # noqa: F401  (fills the op registry)
+from .kinds import graphs as _graph  # noqa: F401  (makes nodes a kind of value)
 from .api import Evaluation, Expression, Gradient, evaluate, gradient, parse
 from .errors import AdcalcError, DomainError, EvaluationError, ParseError, Span
-from .nodes import Node, topological_order
-from .ops import OPS, OpDef, register
+from .ir.nodes import Node, topological_order
+from .ops.registry import OPS, OpDef, register
 
 __version__ = "0.1.0"
 
 # Derivative APIs beyond the gradient load on first use, so `import adcalc` stays quick.
 _LAZY = {
-    "derivative": "derivatives",
-    "gradient_forward": "derivatives",
-    "gradient_function": "derivatives",
-    "hessian": "derivatives",
-    "hessian_function": "derivatives",
-    "hvp": "derivatives",
-    "jacobian": "derivatives",
-    "jvp": "derivatives",
-    "diff": "symbolic",
-    "taylor": "series",
-    "explain": "trace",
-    "check": "methods",
-    "compile": "compiled",  # adcalc.compile, as issue 5 names it
-    "Compiled": "compiled",
+    "derivative": "answers.derivatives",
+    "gradient_forward": "answers.derivatives",
+    "gradient_function": "answers.derivatives",
+    "hessian": "answers.derivatives",
+    "hessian_function": "answers.derivatives",
+    "hvp": "answers.derivatives",
+    "jacobian": "answers.derivatives",
+    "jvp": "answers.derivatives",
+    "diff": "answers.diff",
+    "taylor": "kinds.series",
+    "explain": "answers.explain",
+    "check": "answers.check",
+    "compile": "codegen.compiled",  # adcalc.compile, as issue 5 names it
+    "Compiled": "codegen.compiled",
 }
 
 

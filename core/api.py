@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import EvaluationError, UsageError
-from .forward import raise_if_nan, values_of
-from .nodes import Node, topological_order
-from .reverse import cotangents_of, partials_by_name
-from .sweep import float_gradient, float_values, plain_floats
+from .engine.forward import raise_if_nan, values_of
+from .ir.nodes import Node, topological_order
+from .engine.reverse import cotangents_of, partials_by_name
+from .engine.sweep import float_gradient, float_values, plain_floats
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Gradient(Evaluation):
 
 def _checked_values(expression: Expression, at: Mapping[str, Any]) -> tuple[list[Node], dict[Node, Any]]:
     if expression.program is not None:
-        from .program import bind
+        from .grammar.builder import bind
 
         at, order = bind(expression.program, at), list(expression.program.order)
     else:
@@ -146,7 +146,7 @@ def gradient(
     expression = as_expression(expr)
     names = wrt_names(expression, wrt, at)
     if expression.program is not None:
-        from .program import check_scalar_output
+        from .grammar.builder import check_scalar_output
 
         check_scalar_output(expression.program)
         if not expression.program.uses_arrays and plain_floats(at):

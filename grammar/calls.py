@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from adcalc import custom, tensor
-from adcalc.elementary import ALIASES, VARIADIC
-from adcalc.elementary import FUNCTIONS as SCALAR_FUNCTIONS
+from adcalc.ops import custom
+from adcalc.ops import matrix as tensor
+from adcalc.ops.elementary import ALIASES, VARIADIC
+from adcalc.ops.elementary import FUNCTIONS as SCALAR_FUNCTIONS
 from adcalc.errors import ArityError, Span, UnknownFunction
-from adcalc.nodes import Node
-from adcalc.ops import OPS
-from adcalc.program import Builder, ProgramError, Redefinition, Scope
-from adcalc.shapes import RULES, Shape, ShapeError, broadcast, show, stack_shape
-from adcalc.tensor import Static
+from adcalc.ir.nodes import Node
+from adcalc.ops.registry import OPS
+from adcalc.grammar.builder import Builder, ProgramError, Redefinition, Scope
+from adcalc.ir.shapes import RULES, Shape, ShapeError, broadcast, show, stack_shape
+from adcalc.ops.matrix import Static
 
 from .build import _suggest, check_arity, scalar_call
 

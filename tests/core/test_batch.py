@@ -7,8 +7,8 @@ import math
 import adcalc
 import numpy as np
 import pytest
-from adcalc.batch import broadcast_columns, derivative_outputs, evaluate_rows, plan
-from adcalc.codegen_numpy import linearize, numpy_source
+from adcalc.codegen.batch import broadcast_columns, derivative_outputs, evaluate_rows, plan
+from adcalc.codegen.numpy_kernels import linearize, numpy_source
 
 WORKLOAD = (
     "sin(x0)*x1 + exp(x0*x2) + log(1 + x1*x1)*x2 + tanh(x1*x3) + sin(x2)*x3 + exp(x2*x4) + "
@@ -113,7 +113,7 @@ def test_structural_duplicates_share_one_entry() -> None:
 
 def test_signed_zero_and_nan_constants_stay_distinct() -> None:
     # 0.0 == -0.0 but 1/-0.0 = -inf; NaN != NaN but two NaN constants are one entry
-    from adcalc.nodes import const
+    from adcalc.ir.nodes import const
 
     entries, _ = linearize([const(0.0), const(-0.0), const(math.nan), const(math.nan)])
     assert [math.copysign(1.0, p) for op, p, _ in entries[:2]] == [1.0, -1.0] and len(entries) == 3

@@ -6,8 +6,8 @@ import math
 
 import adcalc
 import pytest
-from adcalc.codegen import compile_python
-from adcalc.reverse import gradient_graph
+from adcalc.codegen.python import compile_python
+from adcalc.engine.reverse import gradient_graph
 
 
 def compiled_gradient(text: str) -> tuple[adcalc.Expression, object]:

@@ -7,8 +7,8 @@ import math
 import adcalc
 import numpy as np
 import pytest
-from adcalc.reverse import gradient_graph
-from adcalc.sparsity import colour_columns, hessian_pattern
+from adcalc.engine.reverse import gradient_graph
+from adcalc.engine.sparsity import colour_columns, hessian_pattern
 
 from tests.conftest import central_difference
 
@@ -187,9 +187,9 @@ def test_kth_derivative(text: str, x: float, order: int, expected: float) -> Non
 
 
 def test_partials_by_name_gives_zero_for_variables_the_output_does_not_use() -> None:
-    from adcalc.forward import values_of
-    from adcalc.nodes import topological_order
-    from adcalc.reverse import cotangents_of, partials_by_name
+    from adcalc.engine.forward import values_of
+    from adcalc.ir.nodes import topological_order
+    from adcalc.engine.reverse import cotangents_of, partials_by_name
 
     root = adcalc.parse("x*y + sin(x)").root
     order = topological_order(root)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import adcalc
-from adcalc.methods import Check, Method
+from adcalc.answers.check import Check, Method
 
 from tests.core.test_derivatives import rosenbrock_text
 

@@ -7,9 +7,9 @@ import math
 
 import adcalc  # noqa: F401  (fills the registry)
 import pytest
-from adcalc.nodes import Node
-from adcalc.ops import OPS, rules_of
-from adcalc.scalar import COMPLEX, SCALAR
+from adcalc.ir.nodes import Node
+from adcalc.ops.registry import OPS, rules_of
+from adcalc.ops.scalar import COMPLEX, SCALAR
 
 from tests.conftest import central_difference, complex_step
 
@@ -120,8 +120,8 @@ def test_rules_match_complex_step(name: str, point: tuple[float, ...]) -> None:
 @pytest.mark.parametrize("name", [n for n in SCALAR_OPS if not OPS[n].zero_derivative])
 def test_rules_build_graphs(name: str) -> None:
     """The same rule run on graph nodes builds a derivative graph that evaluates to the number."""
-    from adcalc.forward import values_of
-    from adcalc.nodes import topological_order, var
+    from adcalc.engine.forward import values_of
+    from adcalc.ir.nodes import topological_order, var
 
     point = DOMAIN[name][0]
     inputs = [var(f"a{k}") for k in range(len(point))]

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import adcalc
 import numpy as np
 import pytest
-from adcalc import tensor
-from adcalc.ops import OPS, apply
-from adcalc.tensor import Static
+from adcalc.ops import matrix as tensor
+from adcalc.ops.registry import OPS, apply
+from adcalc.ops.matrix import Static
 
 tensor.numpy_values()
 RNG = np.random.default_rng(20240611)

@@ -7,7 +7,7 @@ import math
 import adcalc
 import pytest
 from adcalc.errors import ArityError, ParseError, UnknownFunction
-from adcalc.nodes import Node, topological_order
+from adcalc.ir.nodes import Node, topological_order
 
 
 def sexpr(root: Node) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from adcalc.errors import AdcalcError
 from adcalc.grammar.program import parse_program
-from adcalc.program import MAX_STEPS
+from adcalc.grammar.builder import MAX_STEPS
 
 from tests.conftest import central_difference
 
@@ -210,7 +210,7 @@ def test_bad_programs_name_file_line_and_column(source: str, message: str) -> No
 
 
 def test_node_limit_stops_unrolling() -> None:
-    from adcalc import program
+    from adcalc.grammar import builder as program
 
     saved = program.MAX_NODES
     program.MAX_NODES = 1000

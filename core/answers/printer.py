@@ -1,0 +1,183 @@
+"""Graphs back to adcalc text: infix with minimal parentheses, shared subexpressions bound once.
+
+Precedence follows grammar/expr.lark, loosest first: comparison, + -, * /, unary -, ^, atoms.
+The structure is kept exactly (`a - (b - c)`, `a + (b + c)`), so text printed from a graph parses
+back to the same graph. A node used more than once is printed once, as a binding line
+`t1 = cos(x)` before the final expression, so a DAG never swells into an exponentially long
+tree; `parse_bindings` reads such text back with adcalc's own expression grammar, line by line.
+Every walk is iterative: derivative graphs can be thousands of levels deep.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from ..ops.elementary import COMPARISONS
+from ..errors import ParseError
+from ..ir.nodes import Node, topological_order
+from ..ops.registry import OPS
+
+COMPARE, SUM, PRODUCT, UNARY, POWER, ATOM = range(6)
+INFIX = {
+    name: (OPS[name].symbol, level)
+    for name, level in [("add", SUM), ("sub", SUM), ("mul", PRODUCT), ("div", PRODUCT)]
+}
+SPACED = {"+", "-"} | set(COMPARISONS.values())
+
+Piece = tuple[str, int]  # text and the precedence level of its outermost operator
+
+
+def number_text(value: float) -> Piece:
+    """A constant as adcalc reads it: 2 rather than 2.0; inf and NaN as 1/0 and 0/0."""
+    if value != value:
+        return "0/0", PRODUCT
+    if math.isinf(value):
+        return ("1/0", PRODUCT) if value > 0 else ("-1/0", UNARY)
+    text = repr(float(value))
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text.startswith("-"):
+        return text, UNARY
+    return text, ATOM
+
+
+def _wrap(piece: Piece, minimum: int) -> str:
+    return piece[0] if piece[1] >= minimum else f"({piece[0]})"
+
+
+def op_text(op: str, pieces: Sequence[Piece]) -> Piece:
+    """The text of `op` applied to already printed inputs."""
+    if op in INFIX:
+        symbol, level = INFIX[op]
+        left, right = _wrap(pieces[0], level), _wrap(pieces[1], level + 1)
+        # a negation on the right reads better in parentheses: x*(-y), not x*-y
+        if pieces[1][1] == UNARY:
+            right = f"({pieces[1][0]})"
+        return (f"{left} {symbol} {right}" if symbol in SPACED else f"{left}{symbol}{right}"), level
+    if op == "neg":
+        return "-" + _wrap(pieces[0], UNARY), UNARY
+    if op == "pow":  # atom ^ unary, right-associative
+        return f"{_wrap(pieces[0], ATOM)}^{_wrap(pieces[1], UNARY)}", POWER
+    if op in COMPARISONS:
+        return f"{_wrap(pieces[0], SUM)} {COMPARISONS[op]} {_wrap(pieces[1], SUM)}", COMPARE
+    return f"{op}({', '.join(p[0] for p in pieces)})", ATOM
+
+
+def _leaf(n: Node) -> Piece:
+    return number_text(n.payload) if n.op == "const" else (str(n.payload), ATOM)
+
+
+def expression_text(root: Node, names: Mapping[Node, str] | None = None) -> str:
+    """One infix expression for the graph, shared nodes repeated (use for small graphs).
+
+    Nodes in `names` print as that name, and their inputs are not visited.
+    """
+    names = names or {}
+    pieces: dict[Node, Piece] = {}
+    for n in _order([root], names):
+        pieces[n] = (names[n], ATOM) if n in names else _piece(n, pieces)
+    return pieces[root][0]
+
+
+def _piece(n: Node, pieces: Mapping[Node, Piece]) -> Piece:
+    if not n.inputs:
+        return _leaf(n)
+    return op_text(n.op, [pieces[i] for i in n.inputs])
+
+
+def _order(roots: Sequence[Node], names: Mapping[Node, str]) -> list[Node]:
+    # topological order that stops at named nodes (they print as their name)
+    if not names:
+        return topological_order(roots)
+    order, seen, stack = [], set(), [(r, False) for r in reversed(roots)]
+    while stack:
+        n, expanded = stack.pop()
+        if expanded:
+            order.append(n)
+            continue
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.append((n, True))
+        if n not in names:
+            stack.extend((i, False) for i in reversed(n.inputs) if i not in seen)
+    return order
+
+
+def binding_prefix(taken: set[str]) -> str:
+    """A name prefix ('t', 'tt', ...) such that no taken name is prefix+digits."""
+    prefix = "t"
+    while any(name.startswith(prefix) and name[len(prefix) :].isdigit() for name in taken):
+        prefix += "t"
+    return prefix
+
+
+def to_text(roots: Node | Sequence[Node], taken: set[str] | None = None) -> str:
+    """Binding lines for shared subexpressions, then one line per root.
+
+    >>> to_text(parse("sin(x)*sin(x) + 1").root)
+    't1 = sin(x)\\nt1*t1 + 1'
+    """
+    roots = [roots] if isinstance(roots, Node) else list(roots)
+    order = topological_order(roots)
+    uses: Counter[Node] = Counter(i for n in order for i in n.inputs)
+    for r in roots:
+        uses[r] += 1
+    prefix = binding_prefix(set(taken or ()) | {n.payload for n in order if n.op == "var"})
+    pieces: dict[Node, Piece] = {}
+    lines: list[str] = []
+    for n in order:
+        piece = _piece(n, pieces)
+        if n.inputs and uses[n] > 1 and n not in roots:
+            name = f"{prefix}{len(lines) + 1}"
+            lines.append(f"{name} = {piece[0]}")
+            piece = (name, ATOM)
+        pieces[n] = piece
+    return "\n".join(lines + [pieces[r][0] for r in roots])
+
+
+def parse_bindings(text: str) -> list[Node]:
+    """The graphs of text printed by `to_text`: `name = expr` lines bind, other lines are results.
+
+    Each line is parsed with adcalc's expression grammar; a bound name used later is replaced by
+    its graph, so sharing survives the round trip.
+    """
+    from ..api import parse
+
+    bound: dict[str, Node] = {}
+    results: list[Node] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, equals, right = line.partition("=")
+        binding = equals and name.strip().isidentifier() and not right.startswith("=")
+        source = right if binding else line
+        try:
+            graph = substitute(parse(source).root, bound)
+        except ParseError as error:
+            raise ParseError(f"line {number}: {error.detail}", None) from None
+        if binding:
+            bound[name.strip()] = graph
+        else:
+            results.append(graph)
+    return results
+
+
+def substitute(root: Node, bound: Mapping[str, Node]) -> Node:
+    """The graph with each variable named in `bound` replaced by its graph (rebuilt, interned)."""
+    from ..ir.nodes import node
+
+    if not bound:
+        return root
+    new: dict[Node, Node] = {}
+    for n in topological_order(root):
+        if n.op == "var" and n.payload in bound:
+            new[n] = bound[n.payload]
+        elif n.inputs:
+            inputs = tuple(new[i] for i in n.inputs)
+            new[n] = n if inputs == n.inputs else node(n.op, *inputs, payload=n.payload)
+        else:
+            new[n] = n
+    return new[root]

@@ -1,0 +1,189 @@
+"""Many points at once: value, gradient and Hessian graphs evaluated over numpy arrays.
+
+The derivatives are built once as graphs (reverse mode run on nodes; for the Hessian, forward
+mode on nodes over the gradient graphs, as in derivatives.hessian_graphs), so every row goes
+through the same op rules as the scalar path, and then evaluated as generated numpy code over
+blocks of rows (see codegen_numpy.py) on two threads. Nothing here loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from ..kinds import arrays as _arrays  # noqa: F401  (numpy arrays become a kind of value)
+from ..codegen.numpy_kernels import Kernel, compile_numpy
+from ..answers.derivatives import hessian_graphs
+from ..errors import MissingVariables
+from ..engine.forward import nan_origin, values_of
+from ..ir.nodes import Node, const, topological_order
+from ..engine.reverse import gradient_graph
+
+ZERO = const(0.0)
+BLOCK = 16384  # rows per block: ~20 live buffers of 128 kB stay in a core's L2 cache
+THREADS = min(2, os.cpu_count() or 1)
+
+
+def gradient_name(variable: str) -> str:
+    """Output column of ∂f/∂variable: d_x."""
+    return f"d_{variable}"
+
+
+def hessian_name(first: str, second: str) -> str:
+    """Output column of ∂²f/∂first∂second: d2_x_y (upper triangle, wrt order)."""
+    return f"d2_{first}_{second}"
+
+
+def derivative_outputs(root: Node, wrt: Sequence[str], order: int = 1) -> tuple[list[str], list[Node]]:
+    """(column names, graphs): the value, then the gradient (order >= 1), then the Hessian's
+    upper triangle (order 2), entry (i, j) with i <= j the graph of H[j, i] (derivatives.hessian_graphs)."""
+    names, nodes = ["value"], [root]
+    if order >= 2:
+        gradient, entries, graphs, _ = hessian_graphs(root, wrt)
+        lower = dict(zip(entries, graphs, strict=True))
+        names += [gradient_name(v) for v in wrt]
+        nodes += gradient
+        for i, first in enumerate(wrt):
+            for j in range(i, len(wrt)):
+                names.append(hessian_name(first, wrt[j]))
+                nodes.append(lower.get((j, i), ZERO))  # structurally zero: not in the lower triangle
+    elif order >= 1:
+        gradient = gradient_graph(root, wrt)
+        names += [gradient_name(v) for v in wrt]
+        nodes += [gradient[v] for v in wrt]
+    return names, nodes
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(THREADS, thread_name_prefix="adcalc-batch")
+
+
+@dataclass
+class Plan:
+    """Compiled outputs over named variables: `run(columns)` -> array (outputs, rows)."""
+
+    variables: tuple[str, ...]
+    names: tuple[str, ...]
+    outputs: tuple[Node, ...]
+    kernel: Kernel = field(repr=False)
+    block: int = BLOCK
+
+    def run(self, columns: Sequence[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+        """All outputs for 1-D float64 columns of equal length (one per variable, in order)."""
+        rows = len(columns[0]) if columns else 1
+        if out is None:
+            out = np.empty((len(self.outputs), rows))
+        blocks = -(-rows // self.block)
+        threads = min(THREADS, blocks)
+        # Threads take the next block from a shared counter (next() on it is atomic under the
+        # GIL), so a thread slowed by other load on the machine does not hold the others up.
+        counter = itertools.count()
+        work = [_pool().submit(self._blocks, columns, out, counter, blocks) for _ in range(threads - 1)]
+        self._blocks(columns, out, counter, blocks)  # the calling thread works too
+        for done in work:
+            done.result()
+        return out
+
+    def _blocks(
+        self, columns: Sequence[np.ndarray], out: np.ndarray, counter: Iterator[int], blocks: int
+    ) -> None:
+        rows, block = out.shape[1], self.block
+        buffers = [np.empty(min(block, rows)) for _ in range(self.kernel.buffers)]
+        with np.errstate(all="ignore"):  # domain errors give NaN, reported per row by callers
+            for k in counter:
+                if k >= blocks:
+                    return
+                self.kernel.run(columns, out, k * block, min((k + 1) * block, rows), buffers)
+
+
+def plan(outputs: Sequence[Node], names: Sequence[str], variables: Sequence[str]) -> Plan:
+    """A Plan evaluating the output graphs as generated numpy code over blocks of rows."""
+    return Plan(tuple(variables), tuple(names), tuple(outputs), compile_numpy(outputs, variables))
+
+
+def broadcast_columns(variables: Sequence[str], arrays: Mapping[str, Any]) -> tuple[list[np.ndarray], tuple]:
+    """(flat float64 columns, common shape): every variable broadcast to one shape, so that each
+    row's derivatives are its own (a shared scalar is not summed over the rows)."""
+    missing = [name for name in variables if name not in arrays]
+    if missing:
+        raise MissingVariables(", ".join(missing))
+    values = [np.asarray(arrays[name], dtype=np.float64) for name in variables]
+    shape = np.broadcast_shapes(*(v.shape for v in values)) if values else ()
+    columns = [np.ascontiguousarray(np.broadcast_to(v, shape)).reshape(-1) for v in values]
+    return columns, shape
+
+
+def nan_reasons(root: Node, variables: Sequence[str], columns: Sequence[np.ndarray]) -> list[str]:
+    """For rows whose value is NaN: which operation first made it so (one message per row)."""
+    order = topological_order(root)
+    values = values_of(order, dict(zip(variables, columns, strict=True)))
+    messages = []
+    for row in range(len(columns[0]) if columns else 1):
+        problem = nan_origin(root, _Row(values, row))
+        messages.append(problem.detail if problem is not None else f"{root.op} is undefined")
+    return messages
+
+
+class _Row(Mapping[Node, float]):
+    """One row of the values as floats, read lazily (nan_origin looks at one path only)."""
+
+    def __init__(self, values: Mapping[Node, Any], row: int) -> None:
+        self.values, self.row = values, row
+
+    def __getitem__(self, n: Node) -> float:
+        value = self.values[n]
+        return float(value[self.row]) if isinstance(value, np.ndarray) and value.ndim else float(value)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class Rows:
+    """Results for a table of rows: outputs (outputs, rows) with NaN in failed rows, and why each failed."""
+
+    values: np.ndarray
+    failed: np.ndarray  # bool per row
+    errors: dict[int, str]  # row -> message, for the failed rows
+
+
+def evaluate_rows(
+    run: Plan, root: Node, columns: Mapping[str, np.ndarray], problems: Mapping[int, str] | None = None
+) -> Rows:
+    """All outputs for each row; a row fails when an input is missing (NaN) or not a number
+    (`problems`, from the reader), or when its value is NaN (a domain error, named by the node)."""
+    data = [np.ascontiguousarray(columns[name], dtype=np.float64) for name in run.variables]
+    rows = len(data[0]) if data else len(next(iter(columns.values()), ()))
+    errors = dict(problems or {})
+    for name, column in zip(run.variables, data, strict=True):
+        for k in np.flatnonzero(np.isnan(column)):
+            errors.setdefault(int(k), f"missing value for {name}")
+    values = run.run(data, np.empty((len(run.outputs), rows))) if data else _constant_rows(run, rows)
+    undefined = np.isnan(values[0])
+    if errors:
+        undefined[list(errors)] = False
+    if undefined.any():
+        where = np.flatnonzero(undefined)
+        reasons = nan_reasons(root, run.variables, [column[where] for column in data])
+        errors.update(zip(where.tolist(), reasons, strict=True))
+    failed = np.zeros(rows, dtype=bool)
+    if errors:
+        failed[list(errors)] = True
+        values[:, failed] = np.nan
+    return Rows(values, failed, errors)
+
+
+def _constant_rows(run: Plan, rows: int) -> np.ndarray:
+    # no variables: the one value (and zero derivatives) for every row
+    return np.repeat(run.run([]), rows, axis=1)

@@ -1,0 +1,227 @@
+"""`adcalc.compile`: an expression prepared once, then evaluated many times, at points or arrays.
+
+    >>> f = adcalc.compile("sin(x)*y")
+    >>> f.grad(x=1.0, y=2.0)                        # one point: generated straight-line Python
+    (1.682941969615793, {'x': 1.0806046117362795, 'y': 0.8414709848078965})
+    >>> value, gradient = f.grad(x=np.linspace(0, 1, 5), y=2.0)   # arrays broadcast: numpy blocks
+
+Scalars go through codegen.compile_python (a few microseconds a call); arrays through
+batch.py's generated numpy kernels. Where the function is undefined both give NaN, as numpy
+does; `adcalc.evaluate` is the call that explains a domain error instead.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..api import Expression, as_expression, parse, wrt_names
+from ..errors import MissingVariables, UsageError
+from ..ir.nodes import Node
+
+_SCALARS = (float, int)
+
+
+_UNSET = object()
+
+
+def _straight_line(source: str) -> tuple[list[str], list[str]]:
+    """(body lines, output expressions) of codegen's `def compiled(v0, ...): ... return (a, b,)`."""
+    lines = source.splitlines()
+    returned = lines[-1].strip().removeprefix("return (").removesuffix(",)")
+    return lines[1:-1], returned.split(", ")
+
+
+def _given(arguments: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: v for k, v in arguments.items() if v is not _UNSET}, **more}
+
+
+class Compiled:
+    """Value, gradient and Hessian of one expression, compiled on first use of each."""
+
+    def __init__(self, expression: Expression, wrt: Sequence[str] | None = None) -> None:
+        self.expression = expression
+        self.variables: tuple[str, ...] = tuple(expression.variables)
+        self.wrt: tuple[str, ...] = tuple(wrt_names(expression, wrt, {}))
+        self._graphs: dict[int, tuple[list[str], list[Node]]] = {}
+        self._scalar: dict[int, Callable[..., tuple[float, ...]]] = {}
+        self._plans: dict[int, Any] = {}
+        self._point = self._scalar_function(1)  # the warm one-point path is ready at once
+        self._install_fast_calls()
+
+    def __repr__(self) -> str:
+        return f"adcalc.compile({self.expression.source!r})"
+
+    # --- preparation -------------------------------------------------------------------------
+    def outputs(self, order: int) -> tuple[list[str], list[Node]]:
+        """(column names, graphs) for the value (order 0), + gradient (1), + Hessian (2)."""
+        if order not in self._graphs:
+            from ..codegen.batch import derivative_outputs  # imports numpy only when arrays are used
+
+            self._graphs[order] = derivative_outputs(self.expression.root, self.wrt, order)
+        return self._graphs[order]
+
+    def _scalar_function(self, order: int) -> Callable[..., tuple[float, ...]]:
+        if order not in self._scalar:
+            from ..codegen.python import compile_python
+
+            if order <= 1:  # without numpy: the one-point path must stay light
+                from ..engine.reverse import gradient_graph
+
+                gradient = gradient_graph(self.expression.root, self.wrt) if order else {}
+                nodes = [self.expression.root, *(gradient[v] for v in self.wrt if order)]
+            else:
+                nodes = self.outputs(order)[1]
+            self._scalar[order] = compile_python(nodes, self.variables)
+        return self._scalar[order]
+
+    def plan(self, order: int) -> Any:
+        """The batch.Plan computing `outputs(order)` over numpy columns."""
+        if order not in self._plans:
+            from ..codegen.batch import plan
+
+            names, nodes = self.outputs(order)
+            self._plans[order] = plan(nodes, names, self.variables)
+        return self._plans[order]
+
+    def _install_fast_calls(self) -> None:
+        # Generated `grad(x, y)` / `value(x, y)` with the variables as parameters: Python binds
+        # the keywords itself, and floats go straight to the compiled code (no dict building
+        # but the result's). They shadow the generic methods below, which they call otherwise.
+        names = self.variables
+        if any(keyword.iskeyword(name) or not name.isidentifier() or name.startswith("_") for name in names):
+            return
+        parameters = ", ".join(names)
+        # unset parameters default to a marker, so a missing variable reaches the generic path
+        # (MissingVariables, as for arrays) instead of a TypeError; extra keywords are ignored
+        signature = ", ".join([*(f"{name}=_UNSET" for name in names), "**_more"])
+        floats = " and ".join(f"type({name}) is float" for name in names) or "True"
+        keywords = ", ".join(f"{name!r}: {name}" for name in names)
+        arguments = ", ".join(f"v{k}" for k in range(len(names)))
+        from ..codegen import python as codegen
+
+        # the straight-line code inlined: no call, and the gradient dict built from its temporaries
+        body, results = _straight_line(self._point.source)  # type: ignore[attr-defined]
+        partials = ", ".join(
+            f"{name!r}: {result}" for name, result in zip(self.wrt, results[1:], strict=True)
+        )
+        fallback = ", ".join(f"{name!r}: r[{k + 1}]" for k, name in enumerate(self.wrt))
+        source = "\n".join(
+            [
+                f"def grad({signature}):",
+                f"    if {floats}:",
+                f"        {arguments} = {parameters}" if names else "        pass",
+                "        try:",
+                *("        " + line for line in body),
+                f"            return {results[0]}, {{{partials}}}",
+                "        except (ValueError, ZeroDivisionError, OverflowError):",
+                f"            r = _point({arguments})  # the IEEE interpreter: inf and NaN, no exception",
+                f"            return r[0], {{{fallback}}}",
+                f"    return _grad(**_given({{{keywords}}}, _more))",
+                f"def value({signature}):",
+                f"    if {floats}:",
+                f"        return _value({parameters})[0]",
+                f"    return _generic_value(**_given({{{keywords}}}, _more))",
+            ]
+        )
+        namespace = dict(codegen._GLOBALS)  # the math functions the straight-line code calls
+        namespace.update(
+            _point=self._point,
+            _value=self._scalar_function(0),
+            _grad=self._generic_grad,
+            _generic_value=self._generic_value,
+            _UNSET=_UNSET,
+            _given=_given,
+        )
+        exec(builtins.compile(source, "<adcalc-calls>", "exec"), namespace)  # our own generated code
+        self.grad, self.value = namespace["grad"], namespace["value"]  # type: ignore[method-assign]
+
+    # --- evaluation --------------------------------------------------------------------------
+    def grad_at(self, *point: float) -> tuple[float, ...]:
+        """(value, ∂f/∂wrt[0], ...) at one point given positionally in `variables` order: the
+        fastest call, for optimiser loops."""
+        return self._point(*point)
+
+    def value(self, **arrays: Any) -> Any:
+        """f at a point (floats) or over arrays that broadcast together."""
+        return self._generic_value(**arrays)
+
+    def grad(self, **arrays: Any) -> tuple[Any, dict[str, Any]]:
+        """(value, {variable: ∂f/∂variable}) at a point or over arrays."""
+        return self._generic_grad(**arrays)
+
+    def _generic_value(self, **arrays: Any) -> Any:
+        return self._evaluate(0, arrays)[0]
+
+    def _generic_grad(self, **arrays: Any) -> tuple[Any, dict[str, Any]]:
+        results = self._evaluate(1, arrays)
+        return results[0], dict(zip(self.wrt, results[1:], strict=True))
+
+    def hessian(self, **arrays: Any) -> tuple[Any, dict[str, Any], dict[str, dict[str, Any]]]:
+        """(value, gradient, {first: {second: ∂²f/∂first∂second}}), the Hessian in full."""
+        results = self._evaluate(2, arrays)
+        count = len(self.wrt)
+        gradient = dict(zip(self.wrt, results[1 : 1 + count], strict=True))
+        hessian: dict[str, dict[str, Any]] = {first: {} for first in self.wrt}
+        upper = iter(results[1 + count :])
+        for i, first in enumerate(self.wrt):
+            for second in self.wrt[i:]:
+                hessian[first][second] = hessian[second][first] = next(upper)
+        return results[0], gradient, hessian
+
+    def table(self, order: int, columns: Sequence[Any]) -> Any:
+        """All outputs of `outputs(order)` as an array (outputs, rows), given one 1-D float64
+        column per variable: what `adcalc batch` calls for each chunk."""
+        return self.plan(order).run(columns)
+
+    def _evaluate(self, order: int, arrays: dict[str, Any]) -> Sequence[Any]:
+        try:
+            point = [arrays[name] for name in self.variables]
+        except KeyError:
+            missing = [name for name in self.variables if name not in arrays]
+            raise MissingVariables(", ".join(missing)) from None
+        for value in point:
+            if type(value) not in _SCALARS:
+                return self._evaluate_arrays(order, arrays)
+        if order == 1:
+            return self._point(*point)
+        return self._scalar_function(order)(*point)
+
+    def _evaluate_arrays(self, order: int, arrays: dict[str, Any]) -> list[Any]:
+        from ..codegen.batch import broadcast_columns
+
+        columns, shape = broadcast_columns(self.variables, arrays)
+        if not columns:  # a constant: no variable fixes the shape
+            columns, shape = [], ()
+        results = self.plan(order).run(columns)
+        if shape == ():
+            return [float(r[0]) for r in results]
+        return [r.reshape(shape) for r in results]
+
+
+def compile(expr: Expression | str, wrt: Sequence[str] | None = None) -> Compiled:  # noqa: A001
+    """Prepare an expression (text, Expression or path of a .adl file) for repeated evaluation.
+
+    >>> f = adcalc.compile("x^2 * y")
+    >>> f.grad(x=3.0, y=2.0)
+    (18.0, {'x': 12.0, 'y': 9.0})
+    """
+    return Compiled(_expression(expr), wrt)
+
+
+def _expression(expr: Expression | str) -> Expression:
+    if isinstance(expr, str) and expr.endswith(".adl"):
+        path = Path(expr)
+        if not path.is_file():
+            raise UsageError(f"no such file: {expr}")
+        expr = parse(path.read_text(), expr)
+    expression = as_expression(expr)
+    # A .adl program compiles when its inputs and result are scalars (each row is a point);
+    # its first output is the function. Matrix programs go through adcalc.evaluate/gradient.
+    program = getattr(expression, "program", None)
+    if program is not None and program.uses_arrays:
+        raise UsageError("compile/batch needs a program whose inputs and output are scalars")
+    return expression

@@ -1,0 +1,103 @@
+"""Reverse mode: a backward sweep that accumulates cotangents in reverse topological order.
+
+The same sweep runs on numbers (gradients at a point) and on graph nodes (the derivative as a
+graph). Cost is linear in the number of DAG nodes: each node's rules run once, whatever the
+number of its uses, and each use contributes once with `+`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
+
+from ..engine.forward import is_zero
+from ..ir.nodes import Node, topological_order
+from ..ops.registry import OPS, call_rule, rules_of
+
+Fit = Callable[[Any, Node, Node], Any]  # (cotangent part, input node, node) -> part in the input's shape
+
+
+def active_nodes(order: list[Node], wrt: Collection[str] | None) -> set[Node]:
+    """Nodes that depend on a variable in `wrt` (all variables when None)."""
+    active: set[Node] = set()
+    for n in order:
+        if n.op == "var":
+            if wrt is None or n.payload in wrt:
+                active.add(n)
+        elif any(i in active for i in n.inputs):
+            active.add(n)
+    return active
+
+
+def cotangents_of(
+    order: list[Node],
+    values: Mapping[Node, Any],
+    seeds: Mapping[Node, Any],
+    wrt: Collection[str] | None = None,
+    fit: Fit | None = None,
+) -> dict[Node, Any]:
+    """Every active node's cotangent, given output cotangents `seeds`.
+
+    An exact zero cotangent propagates nothing: that is what keeps the branch of `where` that was
+    not taken from sending 0 * inf = NaN into the gradient. A cotangent broadcast by an op is
+    summed back to its input's shape by `fit(part, child, n)`, by default fit_shape on the values.
+    """
+    active = active_nodes(order, wrt)
+    cotangents: dict[Node, Any] = {n: g for n, g in seeds.items() if n in active}
+    for n in reversed(order):
+        g = cotangents.get(n)
+        if g is None or not n.inputs or is_zero(g) or OPS[n.op].zero_derivative:
+            continue
+        args = [values[i] for i in n.inputs]
+        out = values[n]
+        masked = getattr(g, "ndim", 0) and not OPS[n.op].extra.get("array")
+        for child, rule in zip(n.inputs, rules_of(n.op, "vjp", n.span), strict=True):
+            if rule is None or child not in active:
+                continue
+            part = call_rule(rule, args, out, g)
+            if masked:
+                part = zero_where_zero(part, g)
+            part = fit_shape(part, values[child]) if fit is None else fit(part, child, n)
+            previous = cotangents.get(child)
+            cotangents[child] = part if previous is None else previous + part
+    return cotangents
+
+
+def zero_where_zero(part: Any, g: Any) -> Any:
+    """An element-wise op's cotangent, exactly 0 wherever g is 0 (the array form of skipping a zero g).
+
+    Each element of an element-wise op's output depends on one element of each input, so a zero
+    g there can only have produced 0 * inf = NaN, from the branch of a `where` not taken.
+    """
+    import numpy as np
+
+    return np.where(g == 0, 0.0, part)
+
+
+def fit_shape(cotangent: Any, like: Any) -> Any:
+    """Sum a broadcast cotangent back down to the shape of the input it belongs to."""
+    shape = getattr(cotangent, "shape", None)
+    target = getattr(like, "shape", ())
+    if shape is None or shape == target:
+        return cotangent
+    extra = len(shape) - len(target)
+    axes = tuple(range(extra)) + tuple(
+        extra + k for k, size in enumerate(target) if size == 1 and shape[extra + k] != 1
+    )
+    summed = cotangent.sum(axis=axes, keepdims=False) if axes else cotangent
+    return summed.reshape(target) if target else summed
+
+
+def gradient_graph(root: Node, wrt: Collection[str], fit: Fit | None = None) -> dict[str, Node]:
+    """The gradient as graphs: reverse mode run on nodes instead of numbers (variable -> node)."""
+    from ..kinds.graphs import as_node
+
+    order = topological_order(root)
+    cotangents = cotangents_of(order, {n: n for n in order}, {root: as_node(1.0)}, set(wrt), fit)
+    return {name: as_node(g) for name, g in partials_by_name(cotangents, wrt).items()}
+
+
+def partials_by_name(cotangents: Mapping[Node, Any], names: Iterable[str]) -> dict[str, Any]:
+    """Variable name -> its cotangent (0.0 for a variable the output does not depend on)."""
+    by_name = {n.payload: g for n, g in cotangents.items() if n.op == "var"}
+    return {name: by_name.get(name, 0.0) for name in names}

@@ -1,0 +1,1 @@
+"""What a calculation is: nodes, their interning and walks, shapes. No arithmetic here."""

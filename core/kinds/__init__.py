@@ -1,0 +1,1 @@
+"""Other values the op rules run on: numpy arrays, truncated Taylor series, graph nodes."""

@@ -1,0 +1,275 @@
+"""Vector and matrix ops: one registry entry each, with the matrix-calculus rules.
+
+Every rule is the textbook identity for the whole matrix, never an element-by-element expansion:
+d det(A) = det(A) tr(A⁻¹ dA) gives the cotangent g·det(A)·A⁻ᵀ, d log det A = tr(A⁻¹ dA) gives
+g·A⁻ᵀ, d A⁻¹ = −A⁻¹ dA A⁻¹ gives −A⁻ᵀ g A⁻ᵀ, and so on. Rules are written in op functions, so
+they run on numpy arrays (the values of programs) and build graphs when given nodes.
+
+Arguments known when the program is compiled (the n of eye(n), an index, a literal's numbers)
+are `Static` tuples held by constant nodes. Numpy is imported only when an array op is evaluated
+(`numpy_values` fills arrays.NUMPY then), so scalar commands never load it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from ..ops.registry import OpDef, apply, exp, register, register_kind, where
+from ..ir.shapes import RULES
+
+ARRAY = {"array": True}  # OpDef.extra: not element-wise (reverse mode must not mask per element)
+
+
+class Static(tuple):
+    """A compile-time argument (sizes, an index key, literal numbers): hashable, never differentiated."""
+
+    __slots__ = ()
+
+
+def _op(name: str) -> Callable[..., Any]:
+    return lambda *args: apply(name, *args)
+
+
+(matmul, transpose, dot, outer, inv, solve, diag, trace, reshape, index) = map(
+    _op, "matmul transpose dot outer inv solve diag trace reshape index".split()
+)
+(ga, gb, expand, eye_like, reshape_as, unindex, count, prod_others, put, take) = map(
+    _op, "matmul_ga matmul_gb expand eye_like reshape_as unindex count prod_others put take".split()
+)
+sum_ = _op("sum")
+
+
+def define(name: str, arity: int, jvp: Any, vjp: Any, doc: str) -> OpDef:
+    """Register a matrix op (arity counts static arguments, whose rules are None)."""
+    return register(OpDef(name, arity, jvp, vjp, doc=doc, extra=ARRAY))
+
+
+# --- products ----------------------------------------------------------------------------------
+define(
+    "matmul", 2,
+    (lambda a, b, out, da: matmul(da, b), lambda a, b, out, db: matmul(a, db)),
+    # d(AB) = dA B + A dB, so Ā = G Bᵀ and B̄ = Aᵀ G (vector cases handled by ga, gb)
+    (lambda a, b, out, g: ga(g, a, b), lambda a, b, out, g: gb(g, a, b)),
+    "A @ B: matrix product (matrix-vector, vector-matrix and dot for vectors too)",
+)
+define(
+    "matmul_ga", 3,
+    (lambda g, a, b, out, dg: ga(dg, a, b), None, lambda g, a, b, out, db: ga(g, a, db)),
+    (lambda g, a, b, out, h: matmul(h, b), None, lambda g, a, b, out, h: gb(g, h, b)),
+    "cotangent of A in A @ B: G Bᵀ",
+)
+define(
+    "matmul_gb", 3,
+    (lambda g, a, b, out, dg: gb(dg, a, b), lambda g, a, b, out, da: gb(g, da, b), None),
+    (lambda g, a, b, out, h: matmul(a, h), lambda g, a, b, out, h: ga(g, a, h), None),
+    "cotangent of B in A @ B: Aᵀ G",
+)
+define(
+    "dot", 2,
+    (lambda a, b, out, da: dot(da, b), lambda a, b, out, db: dot(a, db)),
+    (lambda a, b, out, g: g * b, lambda a, b, out, g: g * a),
+    "dot(a, b) = Σ aᵢ bᵢ",
+)
+define(
+    "outer", 2,
+    (lambda a, b, out, da: outer(da, b), lambda a, b, out, db: outer(a, db)),
+    (lambda a, b, out, g: matmul(g, b), lambda a, b, out, g: matmul(transpose(g), a)),
+    "outer(a, b) = a bᵀ",
+)
+define(
+    "transpose", 1,
+    (lambda a, out, da: transpose(da),),
+    (lambda a, out, g: transpose(g),),
+    "transpose(A), also A'",
+)
+
+# --- reductions --------------------------------------------------------------------------------
+define("sum", 1, (lambda x, out, dx: sum_(dx),), (lambda x, out, g: expand(g, x),), "sum of all elements")
+define(
+    "mean", 1,
+    (lambda x, out, dx: sum_(dx) / count(x),),
+    (lambda x, out, g: expand(g, x) / count(x),),
+    "mean of all elements",
+)
+define(
+    "prod", 1,
+    # ∂/∂xᵢ Π x = Π_{j≠i} xⱼ, computed without dividing (so zeros are fine)
+    (lambda x, out, dx: sum_(prod_others(x) * dx),),
+    (lambda x, out, g: g * prod_others(x),),
+    "product of all elements",
+)
+define(
+    "norm", 1,
+    # d‖x‖ = xᵀdx / ‖x‖; 0 at x = 0 (a subgradient) instead of 0/0
+    (lambda x, out, dx: where(out, sum_(x * dx) / out, 0.0),),
+    (lambda x, out, g: where(out, g * x / where(out, out, 1.0), 0.0 * x),),
+    "Euclidean (Frobenius) norm",
+)
+define(
+    "logsumexp", 1,
+    # ∂/∂x log Σ eˣ = softmax(x) = e^(x − out)
+    (lambda x, out, dx: sum_(exp(x - out) * dx),),
+    (lambda x, out, g: g * exp(x - out),),
+    "log Σ exp(xᵢ), without overflow",
+)
+define(
+    "softmax", 1,
+    # J = diag(s) − s sᵀ, so J v = s ⊙ (v − sᵀv), and J is symmetric
+    (lambda x, out, dx: out * (dx - dot(out, dx)),),
+    (lambda x, out, g: out * (g - dot(out, g)),),
+    "softmax(x) = eˣ / Σ eˣ",
+)
+
+# --- square matrices ---------------------------------------------------------------------------
+define("trace", 1, (lambda a, out, da: trace(da),), (lambda a, out, g: g * eye_like(a),), "trace(A) = Σ Aᵢᵢ")
+define(
+    "det", 1,
+    # Jacobi's formula: d det A = det A · tr(A⁻¹ dA), so Ā = g det(A) A⁻ᵀ
+    (lambda a, out, da: out * trace(matmul(inv(a), da)),),
+    (lambda a, out, g: (g * out) * transpose(inv(a)),),
+    "determinant",
+)
+define(
+    "logdet", 1,
+    # d log det A = tr(A⁻¹ dA), so Ā = g A⁻ᵀ
+    (lambda a, out, da: trace(matmul(inv(a), da)),),
+    (lambda a, out, g: g * transpose(inv(a)),),
+    "log det A (NaN when det A < 0)",
+)
+define(
+    "inv", 1,
+    # d A⁻¹ = −A⁻¹ dA A⁻¹, so Ā = −A⁻ᵀ G A⁻ᵀ
+    (lambda a, out, da: -matmul(matmul(out, da), out),),
+    (lambda a, out, g: -matmul(matmul(transpose(out), g), transpose(out)),),
+    "matrix inverse",
+)
+define(
+    "solve", 2,
+    # x = A⁻¹b: dx = A⁻¹(db − dA x), so b̄ = A⁻ᵀ g and Ā = −b̄ xᵀ
+    (lambda a, b, out, da: -solve(a, matmul(da, out)), lambda a, b, out, db: solve(a, db)),
+    (lambda a, b, out, g: -ga(solve(transpose(a), g), a, out), lambda a, b, out, g: solve(transpose(a), g)),
+    "solve(A, b) = A⁻¹ b, without forming the inverse",
+)
+define("diag", 1, (lambda a, out, da: diag(da),), (lambda a, out, g: diag(g),), "diag(v), diag(A)")
+
+# --- construction, shape and indexing: static arguments have no rules ---------------------------
+register(OpDef("eye", 1, (None,), (None,), zero_derivative=True, doc="eye(n): identity matrix", extra=ARRAY))
+register(OpDef("array", 1, (None,), (None,), zero_derivative=True, doc="literal numbers", extra=ARRAY))
+define(
+    "reshape", 2,
+    (lambda x, shape, out, dx: reshape(dx, shape), None),
+    (lambda x, shape, out, g: reshape_as(g, x), None),
+    "reshape(x, rows, columns)",
+)
+define(
+    "index", 2,
+    (lambda x, key, out, dx: index(dx, key), None),
+    (lambda x, key, out, g: unindex(g, x, key), None),
+    "x[i], A[i, j], x[a:b], A[:, j] (1-based, ranges inclusive)",
+)
+
+# --- helpers that rules use (linear ones keep rules, so second derivatives work) ---------------
+define(
+    "expand", 2,
+    (lambda g, x, out, dg: expand(dg, x), None),
+    (lambda g, x, out, h: sum_(h), None),
+    "g spread over the shape of x",
+)
+define(
+    "reshape_as", 2,
+    (lambda g, x, out, dg: reshape_as(dg, x), None),
+    (lambda g, x, out, h: reshape_as(h, g), None),
+    "g with the shape of x",
+)
+define(
+    "unindex", 3,
+    (lambda g, x, key, out, dg: unindex(dg, x, key), None, None),
+    (lambda g, x, key, out, h: index(h, key), None, None),
+    "zeros shaped like x with g at key",
+)
+define(
+    "put", 3,
+    (lambda d, like, i, out, dd: put(dd, like, i), None, None),
+    (lambda d, like, i, out, h: take(h, i), None, None),
+    "zeros shaped like `like` with d at slot i",
+)
+define(
+    "take", 2,
+    (lambda g, i, out, dg: take(dg, i), None),
+    (lambda g, i, out, h: put(h, g, i), None),
+    "slot i of g",
+)
+for _name, _doc in [("eye_like", "identity of A's size"), ("count", "number of elements")]:
+    register(OpDef(_name, 1, (None,), (None,), zero_derivative=True, doc=_doc, extra=ARRAY))
+register(OpDef("prod_others", 1, None, None, doc="Π_{j≠i} xⱼ for each i", extra=ARRAY))
+
+
+@functools.cache
+def stack_op(items: int) -> str:
+    """Registry name of the literal [x1, ..., xk] with k items: stackk(shape, x1, ..., xk).
+
+    The first input is the Static shape of the result, which sends even a literal of plain
+    numbers to numpy.
+    """
+    name = f"stack{items}"
+
+    def jvp(i: int) -> Callable[..., Any]:
+        return lambda *args: put(args[-1], args[-2], float(i))
+
+    def vjp(i: int) -> Callable[..., Any]:
+        return lambda *args: take(args[-1], float(i))
+
+    slots = range(items)
+    define(name, items + 1, (None, *map(jvp, slots)), (None, *map(vjp, slots)), f"[x1, ..., x{items}]")
+    add_values({name: _stack_value})
+    RULES[name] = lambda shapes, statics, span: tuple(statics[0])
+    return name
+
+
+def _stack_value(shape: Any, *items: Any) -> Any:
+    from ..ops.matrix_values import stack
+
+    return stack(shape, *items)
+
+
+# Names a program may call, beyond the scalar functions: name -> arity (None: checked by the builder).
+FUNCTIONS = {
+    "transpose": 1, "sum": 1, "mean": 1, "prod": 1, "dot": 2, "outer": 2, "norm": 1, "trace": 1,
+    "det": 1, "logdet": 1, "inv": 1, "solve": 2, "diag": 1, "eye": 1, "reshape": None,
+    "logsumexp": 1, "softmax": 1,
+}  # fmt: skip
+
+
+# --- numpy values ------------------------------------------------------------------------------
+@functools.cache
+def numpy_values() -> None:
+    """Add the value functions of these ops to arrays.NUMPY (imports numpy, once)."""
+    from ..kinds import arrays
+    from ..ops.matrix_values import values
+
+    arrays.NUMPY.update(values())
+    arrays.NUMPY.update(_EXTRA)
+
+
+_EXTRA: dict[str, Callable[..., Any]] = {}  # value functions of ops made later (literals, custom ops)
+
+
+def add_values(table: dict[str, Callable[..., Any]]) -> None:
+    """Numpy value functions for ops registered while programs compile."""
+    _EXTRA.update(table)
+    if numpy_values.cache_info().currsize:
+        from ..kinds import arrays
+
+        arrays.NUMPY.update(table)
+
+
+def _apply_static(name: str, *args: Any) -> Any:
+    numpy_values()
+    from ..kinds.arrays import apply_numpy
+
+    return apply_numpy(name, *args)
+
+
+register_kind(Static, 10, _apply_static)
