@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from adcalc.ir.nodes import topological_order, var
-from adcalc.ops.registry import sin
 from adcalc.answers.printer import to_text
 from adcalc.engine.reverse import gradient_graph
+from adcalc.ir.nodes import topological_order, var
+from adcalc.ops.registry import sin
 
 
 def swell(k: int):  # noqa: ANN201

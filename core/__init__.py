@@ -6,11 +6,11 @@
     (1.682941969615793, 1.0806046117362795)
 """
 
-from .ops import elementary as _elementary  # noqa: F401  (fills the op registry)
-from .kinds import graphs as _graph  # noqa: F401  (makes nodes a kind of value)
 from .api import Evaluation, Expression, Gradient, evaluate, gradient, parse
 from .errors import AdcalcError, DomainError, EvaluationError, ParseError, Span
 from .ir.nodes import Node, topological_order
+from .kinds import graphs as _graph  # noqa: F401  (makes nodes a kind of value)
+from .ops import elementary as _elementary  # noqa: F401  (fills the op registry)
 from .ops.registry import OPS, OpDef, register
 
 __version__ = "0.1.0"

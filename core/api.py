@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import EvaluationError, UsageError
 from .engine.forward import raise_if_nan, values_of
-from .ir.nodes import Node, topological_order
 from .engine.reverse import cotangents_of, partials_by_name
 from .engine.sweep import float_gradient, float_values, plain_floats
+from .errors import EvaluationError, UsageError
+from .ir.nodes import Node, topological_order
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from adcalc.ops.elementary import ALIASES, CONSTANTS, FUNCTIONS, VARIADIC
-from adcalc.ops.elementary import COMPARISONS as _SYMBOLS
 from adcalc.errors import ArityError, ParseError, Span, UnknownFunction
 from adcalc.ir.nodes import Interner, Node
+from adcalc.ops.elementary import ALIASES, CONSTANTS, FUNCTIONS, VARIADIC
+from adcalc.ops.elementary import COMPARISONS as _SYMBOLS
 from adcalc.ops.registry import OPS
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken

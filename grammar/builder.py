@@ -15,9 +15,9 @@ from typing import Any
 
 from adcalc.errors import AdcalcError, BadValue, Span, UsageError
 from adcalc.ir.nodes import Node, _payload_key
-from adcalc.ops.scalar import SCALAR
 from adcalc.ir.shapes import RULES, Shape, infer, show
 from adcalc.ops.matrix import Static
+from adcalc.ops.scalar import SCALAR
 
 # Unrolling stops with an error past these sizes (a loop of 10^5 steps of 3 ops is 3·10^5 nodes).
 MAX_NODES = 1_000_000

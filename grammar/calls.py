@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from adcalc.errors import ArityError, Span, UnknownFunction
+from adcalc.grammar.builder import Builder, ProgramError, Redefinition, Scope
+from adcalc.ir.nodes import Node
+from adcalc.ir.shapes import RULES, Shape, ShapeError, broadcast, show, stack_shape
 from adcalc.ops import custom
 from adcalc.ops import matrix as tensor
 from adcalc.ops.elementary import ALIASES, VARIADIC
 from adcalc.ops.elementary import FUNCTIONS as SCALAR_FUNCTIONS
-from adcalc.errors import ArityError, Span, UnknownFunction
-from adcalc.ir.nodes import Node
-from adcalc.ops.registry import OPS
-from adcalc.grammar.builder import Builder, ProgramError, Redefinition, Scope
-from adcalc.ir.shapes import RULES, Shape, ShapeError, broadcast, show, stack_shape
 from adcalc.ops.matrix import Static
+from adcalc.ops.registry import OPS
 
 from .build import _suggest, check_arity, scalar_call
 

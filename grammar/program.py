@@ -12,9 +12,9 @@ import functools
 import gc
 from typing import Any
 
-from adcalc.ops.elementary import CONSTANTS
 from adcalc.errors import ParseError, Span
 from adcalc.grammar.builder import Builder, Function, Program, ProgramError, Redefinition, Scope
+from adcalc.ops.elementary import CONSTANTS
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import Expression, _used, as_expression, gradient, wrt_names
-from ..errors import EvaluationError, NotApplicable
 from ..engine.forward import values_of
+from ..errors import EvaluationError, NotApplicable
 from ..ir.nodes import Node, topological_order
 
 EPS = sys.float_info.epsilon
@@ -182,8 +182,8 @@ def _complex_step(
 def _symbolic(
     expression: Expression, at: Mapping[str, Any], names: list[str]
 ) -> tuple[dict[str, float], str]:
-    from ..answers.printer import parse_bindings
     from ..answers.diff import diff
+    from ..answers.printer import parse_bindings
 
     derivative = diff(expression, names)
     partials, size = {}, 0

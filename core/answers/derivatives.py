@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import Evaluation, Expression, Gradient, _as_float, _used, as_expression, wrt_names
-from ..errors import UsageError
 from ..engine.forward import raise_if_nan, tangents_of, values_of
-from ..kinds.graphs import as_node
-from ..ir.nodes import Node, const, topological_order
 from ..engine.reverse import cotangents_of, gradient_graph, partials_by_name
 from ..engine.sparsity import colour_columns, colour_groups, hessian_pattern, lower_entries
+from ..errors import UsageError
+from ..ir.nodes import Node, const, topological_order
+from ..kinds.graphs import as_node
 
 
 def _values(roots: Sequence[Node], at: Mapping[str, Any]) -> tuple[list[Node], dict[Node, Any]]:

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api import Expression, as_expression, wrt_names
-from ..ir.nodes import Node, topological_order
 from ..answers.printer import to_text
+from ..api import Expression, as_expression, wrt_names
 from ..engine.reverse import gradient_graph
+from ..ir.nodes import Node, topological_order
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..answers.printer import expression_text
 from ..api import Expression, _used, as_expression, wrt_names
 from ..engine.forward import raise_if_nan, values_of
-from ..kinds.graphs import as_node
 from ..ir.nodes import Node, topological_order, var
+from ..kinds.graphs import as_node
 from ..ops.registry import OPS, call_rule, rules_of
-from ..answers.printer import expression_text
 
 _SUBSCRIPT = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
 

@@ -14,9 +14,9 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from ..ops.elementary import COMPARISONS
 from ..errors import ParseError
 from ..ir.nodes import Node, topological_order
+from ..ops.elementary import COMPARISONS
 from ..ops.registry import OPS
 
 COMPARE, SUM, PRODUCT, UNARY, POWER, ATOM = range(6)

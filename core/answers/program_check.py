@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..api import Expression, _used, gradient, wrt_names
-from ..engine.forward import values_of
 from ..answers.check import EPS, Check, Method, _relative_error, _timed
 from ..answers.program_derivatives import element_labels, flat, one_point, program_gradient_forward, shape_of
+from ..api import Expression, _used, gradient, wrt_names
+from ..engine.forward import values_of
 
 
 def _flat_gradient(partials: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> dict[str, float]:

@@ -16,18 +16,18 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
-from ..engine import reverse
-from ..api import Expression, _used, wrt_names
 from ..answers.derivatives import DirectionalDerivative, Hessian
-from ..errors import UsageError
+from ..api import Expression, _used, wrt_names
+from ..engine import reverse
 from ..engine.forward import raise_if_nan, tangents_of, values_of
-from ..ir.nodes import Node, topological_order
-from ..ops.registry import OPS, OpDef, apply, register
-from ..grammar.builder import bind, check_scalar_output
 from ..engine.reverse import fit_shape
-from ..ops.scalar import SCALAR
+from ..errors import UsageError
+from ..grammar.builder import bind, check_scalar_output
+from ..ir.nodes import Node, topological_order
 from ..ir.shapes import show
 from ..ops.matrix import ARRAY, add_values, expand
+from ..ops.registry import OPS, OpDef, apply, register
+from ..ops.scalar import SCALAR
 
 Shape = tuple[int, ...]
 

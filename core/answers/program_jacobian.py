@@ -12,10 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api import Expression, _used, wrt_names
 from ..answers.derivatives import Jacobian
-from ..errors import UsageError
-from ..engine.forward import tangents_of
 from ..answers.program_derivatives import (
     Shape,
     _block,
@@ -27,7 +24,10 @@ from ..answers.program_derivatives import (
     program_values,
     shape_of,
 )
+from ..api import Expression, _used, wrt_names
+from ..engine.forward import tangents_of
 from ..engine.reverse import cotangents_of, partials_by_name
+from ..errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from ..kinds import arrays as _arrays  # noqa: F401  (numpy arrays become a kind of value)
-from ..codegen.numpy_kernels import Kernel, compile_numpy
 from ..answers.derivatives import hessian_graphs
-from ..errors import MissingVariables
+from ..codegen.numpy_kernels import Kernel, compile_numpy
 from ..engine.forward import nan_origin, values_of
-from ..ir.nodes import Node, const, topological_order
 from ..engine.reverse import gradient_graph
+from ..errors import MissingVariables
+from ..ir.nodes import Node, const, topological_order
+from ..kinds import arrays as _arrays  # noqa: F401  (numpy arrays become a kind of value)
 
 ZERO = const(0.0)
 BLOCK = 16384  # rows per block: ~20 live buffers of 128 kB stay in a core's L2 cache

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..kinds.arrays import NUMPY
 from ..codegen.python import _literal
 from ..ir.nodes import Node, _payload_key, topological_order
+from ..kinds.arrays import NUMPY
 from ..ops.scalar import SCALAR
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..api import Expression, as_expression, wrt_names
 from ..answers.derivatives import hessian_graphs
-from ..engine.reverse import gradient_graph
+from ..api import Expression, as_expression, wrt_names
 from ..codegen.vectorized import compile_outputs
+from ..engine.reverse import gradient_graph
 
 
 class _Compiled:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api import Expression, _used, as_expression
-from ..errors import UsageError
 from ..engine.forward import values_of
+from ..errors import UsageError
 from ..ir.nodes import topological_order
 from ..ops.registry import OPS, apply, register_kind, rules_of
 from ..ops.scalar import SCALAR

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..ops import scalar
 from ..engine.forward import values_of
 from ..ir.nodes import Node, topological_order
+from ..ops import scalar
 from ..ops.registry import OPS, OpDef, register
 
 

@@ -16,8 +16,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from ..ops.registry import OpDef, apply, exp, register, register_kind, where
 from ..ir.shapes import RULES
+from ..ops.registry import OpDef, apply, exp, register, register_kind, where
 
 ARRAY = {"array": True}  # OpDef.extra: not element-wise (reverse mode must not mask per element)
 

@@ -188,8 +188,8 @@ def test_kth_derivative(text: str, x: float, order: int, expected: float) -> Non
 
 def test_partials_by_name_gives_zero_for_variables_the_output_does_not_use() -> None:
     from adcalc.engine.forward import values_of
-    from adcalc.ir.nodes import topological_order
     from adcalc.engine.reverse import cotangents_of, partials_by_name
+    from adcalc.ir.nodes import topological_order
 
     root = adcalc.parse("x*y + sin(x)").root
     order = topological_order(root)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import adcalc  # noqa: F401  (fills the registry)
 import pytest
-from adcalc.ops import matrix  # noqa: F401  (registers the matrix ops and their shape rules)
 from adcalc.errors import Span
 from adcalc.ir.shapes import ShapeError, broadcast, index_shape, infer, nested_shape, show
+from adcalc.ops import matrix  # noqa: F401  (registers the matrix ops and their shape rules)
 from adcalc.ops.matrix import Static
 
 SPAN = Span(3, 5, 3, 10, "m.adl")

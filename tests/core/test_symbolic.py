@@ -6,11 +6,11 @@ import math
 
 import adcalc
 import pytest
+from adcalc.answers.printer import expression_text, parse_bindings, to_text
 from adcalc.engine.forward import values_of
+from adcalc.engine.reverse import gradient_graph
 from adcalc.ir.nodes import topological_order, var
 from adcalc.ops.registry import sin
-from adcalc.answers.printer import expression_text, parse_bindings, to_text
-from adcalc.engine.reverse import gradient_graph
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -8,8 +8,8 @@ import adcalc
 import numpy as np
 import pytest
 from adcalc.ops import matrix as tensor
-from adcalc.ops.registry import OPS, apply
 from adcalc.ops.matrix import Static
+from adcalc.ops.registry import OPS, apply
 
 tensor.numpy_values()
 RNG = np.random.default_rng(20240611)

@@ -9,8 +9,8 @@ import adcalc
 import numpy as np
 import pytest
 from adcalc.errors import AdcalcError
-from adcalc.grammar.program import parse_program
 from adcalc.grammar.builder import MAX_STEPS
+from adcalc.grammar.program import parse_program
 
 from tests.conftest import central_difference
 
