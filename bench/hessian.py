@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import adcalc
 import numpy as np
-from adcalc.answers.derivatives import gradient_function, hessian_function
+from adcalc import gradient_function, hessian_function
 
 
 def rosenbrock_text(n: int) -> str:

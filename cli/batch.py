@@ -199,7 +199,7 @@ def _chunk_columns(
 
     from .writers import Column
 
-    rows = evaluate_rows(plan, compiled.expression.root, chunk.variables, chunk.problems)
+    rows = evaluate_rows(plan, compiled.roots, chunk.variables, chunk.problems)
     offset, count = tally.read, chunk.rows
     tally.read += count
     kept = [

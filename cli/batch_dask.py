@@ -61,7 +61,7 @@ def evaluate_partition(
     compiled = _compiled(source, name, wrt)
     problems: dict[int, str] = {}
     numbers = {v: to_floats(frame[v].tolist(), v, problems) for v in compiled.variables}
-    rows = evaluate_rows(compiled.plan(order), compiled.expression.root, numbers, problems)
+    rows = evaluate_rows(compiled.plan(order), compiled.roots, numbers, problems)
     out = frame[keep].copy()
     for k, column in enumerate(compiled.outputs(order)[0]):
         out[column] = rows.values[k]

@@ -105,13 +105,13 @@ def jacobian(
 
     point = parse_at(at)
     text, name = read_expression(exprs)
+    State.source = text
     if is_program(text, name):  # a .adl program: the Jacobian of its named outputs
-        State.source = text
-        expressions = [adcalc.parse(text, name)]
+        graphs = [adcalc.parse(text, name)]
     else:
-        expressions = [load(part) for part in split_outputs(text)]
-        State.source = None
-    result = adcalc.jacobian(expressions, at=point, wrt=parse_names(wrt), mode=mode_of(mode))
+        State.source = None  # several texts: a caret could point into the wrong one
+        graphs = [load(part) for part in split_outputs(text)]
+    result = adcalc.jacobian(graphs, at=point, wrt=parse_names(wrt), mode=mode_of(mode))
     tables.jacobian(result, as_json)
 
 

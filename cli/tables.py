@@ -52,9 +52,9 @@ def _elements(name: str, value: Any) -> list[tuple[str, float]]:
     """(x[1], value) ... for an array (1-based, as the language indexes); (name, value) for a number."""
     if not getattr(value, "ndim", 0):
         return [(name, value)]
-    from adcalc.answers.program_derivatives import element_labels
+    from adcalc.engine.elements import labels
 
-    return list(zip(element_labels(name, value.shape), map(float, value.ravel()), strict=True))
+    return list(zip(labels(name, value.shape), map(float, value.ravel()), strict=True))
 
 
 def _direction_text(direction: dict[str, Any]) -> str:
@@ -71,8 +71,8 @@ def jacobian(result: Any, as_json: bool) -> None:
     if as_json:
         return print_json(result.to_dict())
     title = f"[bold]Jacobian[/bold] at {point_text(result.at)} ({result.mode} mode)"
-    table = _table(title, "output", "value", *(f"∂/∂{name}" for name in result.variables))
-    for text, value, row in zip(result.outputs, result.value, result.rows, strict=True):
+    table = _table(title, "output", "value", *(f"∂/∂{name}" for name in result.column_labels))
+    for text, value, row in zip(result.row_labels, result.row_values, result.rows, strict=True):
         table.add_row(_escape(text), number(value), *(number(v) for v in row))
     console().print(table)
 
@@ -81,7 +81,7 @@ def hessian(result: Any, as_json: bool) -> None:
     """Gradient, then the Hessian laid out as a matrix."""
     if as_json:
         return print_json(result.to_dict())
-    if hasattr(result, "matrix"):  # a program with array inputs: one row per element
+    if result.elementwise:  # vector or matrix inputs: one row per element
         return _element_hessian(result)
     names = list(result.hessian)
     table = _table(_head(result), "·", "∂f/∂·", *(f"∂²f/∂·∂{name}" for name in names))
@@ -100,7 +100,8 @@ def _element_hessian(result: Any, limit: int = 8) -> None:
     for label, entry, row in zip(labels, result.flat_gradient, result.matrix, strict=True):
         table.add_row(label, number(entry), *(number(v) for v in row[:limit]))
     more = f"; first {limit} of {len(labels)} columns (--json prints all)" if len(labels) > limit else ""
-    table.caption = f"forward over reverse: {result.directions} forward sweep(s), one per input element{more}"
+    sweeps = f"{result.directions} forward sweep(s), one per colour of the element columns"
+    table.caption = f"forward over reverse: {sweeps}{more}"
     console().print(table)
 
 

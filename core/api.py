@@ -1,62 +1,40 @@
-"""The Python API: parse, evaluate and differentiate at a point. The CLI is a thin layer on it.
+"""The Python API: parse text into a graph, then ask it questions at a point. The CLI is a thin
+layer on it, and each function here is a thin layer on one module of `answers/`.
 
     >>> import adcalc
     >>> adcalc.gradient("sin(x)*y", at={"x": 1.0, "y": 2.0}).gradient["y"]
     0.8414709848078965
+
+Inputs may be numbers, vectors or matrices (nested lists or numpy arrays): an array given for an
+input is a vector or matrix input, and a derivative by it has its shape. Many points at once
+are the job of `adcalc.compile` and `adcalc batch`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from .engine.forward import raise_if_nan, values_of
-from .engine.reverse import cotangents_of, partials_by_name
-from .engine.sweep import float_gradient, float_values, plain_floats
-from .errors import EvaluationError, UsageError
-from .ir.nodes import Node, topological_order
+from .answers.point import DirectionalDerivative, Evaluation, Gradient
+from .errors import EvaluationError
+from .ir.graph import Graph, combine, formula
+
+Expression = Graph  # the name earlier versions of the API used for a parsed text
 
 
-@dataclass(frozen=True)
-class Expression:
-    """A parsed expression: its DAG root, source text and variables (in order of appearance)."""
-
-    root: Node
-    source: str
-    name: str | None = None
-    variables: tuple[str, ...] = field(default=())
-    outputs: tuple[tuple[str, Node], ...] = field(default=())  # a program's named outputs
-    program: Any = None  # adcalc.program.Program, for .adl programs (shapes, node order)
-
-    @property
-    def label(self) -> str:
-        """How results name it: a program by its file name, an expression by its text."""
-        return self.name if self.program is not None and self.name else self.source
-
-    @property
-    def size(self) -> int:
-        """Number of DAG nodes (shared subexpressions count once)."""
-        return len(topological_order(self.root))
-
-
-def parse(text: str, name: str | None = None) -> Expression:
-    """Parse an expression into a DAG; raises ParseError (with a span) on bad input.
+def parse(text: str, name: str | None = None) -> Graph:
+    """Parse a formula or a .adl program into a graph; ParseError (with a span) on bad input.
 
     >>> adcalc.parse("sin(x)*sin(x)").size   # x, sin, mul: sin is shared
     3
     """
-    from .grammar import parse_expr  # the grammar package builds on core, not the reverse
-
     if _is_program(text, name):
-        from .grammar.program import parse_program
+        from .grammar.program import parse_program  # the grammar builds on core, not the reverse
 
-        program = parse_program(text, name)
-        root = program.outputs[0][1]
-        return Expression(root, text, name, tuple(program.inputs), program.outputs, program)
-    root = parse_expr(text, name)
-    names = tuple(n.payload for n in topological_order(root) if n.op == "var")
-    return Expression(root, text, name, names)
+        return parse_program(text, name)
+    from .grammar import parse_expr
+
+    return formula(parse_expr(text, name), text, name)
 
 
 def _is_program(text: str, name: str | None) -> bool:
@@ -68,124 +46,248 @@ def _is_program(text: str, name: str | None) -> bool:
     return re.match(r"\s*(#|(input|output|param|def|op|for|if)\b|[A-Za-z_]\w*\s*=(?!=))", text) is not None
 
 
-def as_expression(expr: Expression | str) -> Expression:
-    """An Expression for an Expression or source text."""
-    return expr if isinstance(expr, Expression) else parse(expr)
+def as_graph(expr: Graph | str | Sequence[Graph | str]) -> Graph:
+    """A graph for a graph, a text, or several (their outputs side by side, as a Jacobian's rows)."""
+    if isinstance(expr, Graph):
+        return expr
+    if isinstance(expr, str):
+        return parse(expr)
+    graphs = [as_graph(e) for e in expr]
+    if not graphs:
+        from .errors import UsageError
+
+        raise UsageError("give at least one output expression")
+    return combine(graphs)
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """The value of an expression at a point."""
-
-    expression: str
-    at: dict[str, Any]
-    value: Any
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"expression": self.expression, "at": self.at, "value": self.value}
+as_expression = as_graph
 
 
-@dataclass(frozen=True)
-class Gradient(Evaluation):
-    """Value and gradient (variable name -> partial derivative) at a point."""
-
-    gradient: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "gradient": self.gradient}
-
-
-def _checked_values(expression: Expression, at: Mapping[str, Any]) -> tuple[list[Node], dict[Node, Any]]:
-    if expression.program is not None:
-        from .grammar.builder import bind
-
-        at, order = bind(expression.program, at), list(expression.program.order)
-    else:
-        order = topological_order(expression.root)
-    if expression.program is not None and not expression.program.uses_arrays and plain_floats(at):
-        values = float_values(order, at, ())[0]  # the same values, without dispatch per node
-    else:
-        values = values_of(order, at)
-    raise_if_nan([n for _, n in expression.outputs] or [expression.root], values)
-    return order, values
-
-
-def evaluate(expr: Expression | str, at: Mapping[str, Any]) -> Evaluation:
-    """Value at a point; DomainError names the node whose NaN reached the result.
+def evaluate(expr: Graph | str, at: Mapping[str, Any]) -> Evaluation:
+    """The value at a point; DomainError names the node whose NaN reached the result.
 
     >>> adcalc.evaluate("x^2 + 1", at={"x": 3}).value
     10.0
     """
-    expression = as_expression(expr)
-    _, values = _checked_values(expression, at)
-    value = values[expression.root]
-    if len(expression.outputs) > 1:  # a program with several outputs: name -> value
-        value = {name: values[n] for name, n in expression.outputs}
-    return Evaluation(expression.label, _used(expression, at), value)
+    from .answers import point
+
+    return point.evaluate(as_graph(expr), at)
 
 
-def wrt_names(expression: Expression, wrt: Sequence[str] | None, at: Mapping[str, Any]) -> list[str]:
-    """The variables to differentiate by: all of the expression's, or the checked `wrt` list."""
-    if wrt is None:
-        return list(expression.variables)
-    unknown = [name for name in wrt if name not in expression.variables and name not in at]
-    if unknown:
-        known = ", ".join(expression.variables) or "none"
-        raise UsageError(f"--wrt names unknown variable(s) {', '.join(unknown)} (variables: {known})")
-    return list(dict.fromkeys(wrt))
-
-
-def gradient(
-    expr: Expression | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None
-) -> Gradient:
+def gradient(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Gradient:
     """Value and gradient by reverse mode: one forward sweep, one backward sweep.
 
     >>> adcalc.gradient("x*y", at={"x": 2, "y": 3}).gradient
     {'x': 3.0, 'y': 2.0}
     """
-    expression = as_expression(expr)
-    names = wrt_names(expression, wrt, at)
-    if expression.program is not None:
-        from .grammar.builder import check_scalar_output
+    from .answers import point
 
-        check_scalar_output(expression.program)
-        if not expression.program.uses_arrays and plain_floats(at):
-            return _float_gradient(expression, at, names)
-    order, values = _checked_values(expression, at)
-    cotangents = cotangents_of(order, values, {expression.root: 1.0}, set(names))
-    partials = {name: _as_float(g) for name, g in partials_by_name(cotangents, names).items()}
-    return Gradient(expression.label, _used(expression, at), values[expression.root], partials)
+    return point.gradient(as_graph(expr), at, wrt)
 
 
-def _float_gradient(expression: Expression, at: Mapping[str, Any], names: list[str]) -> Gradient:
-    # a program at a point of floats: the two sweeps without dispatch on the kind of value
-    order = expression.program.order
-    values, active = float_values(order, at, set(names))
-    raise_if_nan([expression.root], values)
-    found = float_gradient(order, values, active, expression.root)
-    partials = {name: _as_float(found.get(name, 0.0)) for name in names}
-    return Gradient(expression.label, _used(expression, at), values[expression.root], partials)
+def gradient_forward(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Gradient:
+    """Value and gradient by forward mode: one tangent sweep per input element."""
+    from .answers import point
+
+    return point.gradient_forward(as_graph(expr), at, wrt)
 
 
-def _used(expression: Expression, at: Mapping[str, Any]) -> dict[str, Any]:
-    # The point as given, the expression's variables first.
-    ordered = {name: at[name] for name in expression.variables if name in at}
-    ordered.update({k: v for k, v in at.items() if k not in ordered})
-    return ordered
+def jvp(expr: Graph | str, at: Mapping[str, Any], direction: Mapping[str, Any]) -> DirectionalDerivative:
+    """J·v by one forward-mode sweep (inputs left out of the direction get 0).
+
+    >>> adcalc.jvp("x*y", at={"x": 2, "y": 3}, direction={"x": 1, "y": 1}).derivative
+    5.0
+    """
+    from .answers import point
+
+    return point.jvp(as_graph(expr), at, direction)
 
 
-def _as_float(value: Any) -> Any:
-    return float(value) if isinstance(value, int | float) else value
+def vjp(
+    expr: Graph | str, at: Mapping[str, Any], cotangent: Any, wrt: Sequence[str] | None = None
+) -> Gradient:
+    """vᵀJ by one reverse-mode sweep; `cotangent` is shaped like the output (by name for several).
+
+    >>> adcalc.vjp("x*y", at={"x": 2, "y": 3}, cotangent=2.0).gradient
+    {'x': 6.0, 'y': 4.0}
+    """
+    from .answers import point
+
+    return point.vjp(as_graph(expr), at, cotangent, wrt)
+
+
+def jacobian(
+    exprs: Graph | str | Sequence[Graph | str],
+    at: Mapping[str, Any],
+    wrt: Sequence[str] | None = None,
+    mode: str | None = None,
+) -> Any:
+    """Jacobian blocks (out.shape + in.shape): forward mode when inputs are fewer, else reverse.
+
+    >>> adcalc.jacobian(["x*y", "sin(x)+y"], at={"x": 1, "y": 2}).rows[0]
+    [2.0, 1.0]
+    """
+    from .answers.jacobian import jacobian as compute
+
+    return compute(as_graph(exprs), at, wrt, mode)
+
+
+def hessian(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Any:
+    """Value, gradient and exactly symmetric Hessian by forward over reverse, sparsity-compressed.
+
+    >>> adcalc.hessian("x^2*y", at={"x": 1, "y": 2}).hessian["x"]
+    {'x': 4.0, 'y': 2.0}
+    """
+    from .answers.hessian import hessian as compute
+
+    return compute(as_graph(expr), at, wrt)
+
+
+def hvp(
+    expr: Graph | str, at: Mapping[str, Any], direction: Mapping[str, Any], wrt: Sequence[str] | None = None
+) -> DirectionalDerivative:
+    """H·v without forming H: one forward sweep over the gradient graph (`derivative`: name -> (Hv))."""
+    from .answers.hessian import hvp as compute
+
+    return compute(as_graph(expr), at, direction, wrt)
+
+
+def taylor(expr: Graph | str, at: Mapping[str, Any], order: int, wrt: str | None = None) -> Any:
+    """Taylor coefficients up to `order` in one variable, by one sweep of series arithmetic.
+
+    >>> adcalc.taylor("exp(x)", at={"x": 0}, order=3).coefficients
+    [1.0, 1.0, 0.5, 0.16666666666666666]
+    """
+    from .answers.taylor import taylor as compute
+
+    return compute(as_graph(expr), at, order, wrt)
+
+
+def derivative(expr: Graph | str, at: Mapping[str, Any], order: int, wrt: str | None = None) -> Any:
+    """d^k f / dx^k at a point (Taylor mode).
+
+    >>> adcalc.derivative("x^5", at={"x": 1}, order=3).derivative
+    60.0
+    """
+    from .answers.taylor import derivative as compute
+
+    return compute(as_graph(expr), at, order, wrt)
+
+
+def diff(expr: Graph | str, wrt: Sequence[str] | None = None, order: int = 1) -> Any:
+    """Partial derivatives as simplified graphs and text that parses back.
+
+    >>> adcalc.diff("sin(x)*y", wrt=["x"]).text["x"]
+    'cos(x)*y'
+    """
+    from .answers.diff import diff as compute
+
+    return compute(as_graph(expr), wrt, order)
+
+
+def explain(
+    expr: Graph | str,
+    at: Mapping[str, Any],
+    mode: str = "reverse",
+    direction: Mapping[str, float] | None = None,
+) -> Any:
+    """The primal trace, then the adjoint (or tangent) trace, as the textbooks print them.
+
+    >>> adcalc.explain("ln(x1) + x1*x2 - sin(x2)", at={"x1": 2, "x2": 5}).result["x1"]
+    5.5
+    """
+    from .answers.explain import explain as compute
+
+    return compute(as_graph(expr), at, mode, direction)
+
+
+def check(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Any:
+    """The gradient by reverse and forward AD, central differences, complex step and symbolic.
+
+    >>> [m.name for m in adcalc.check("x*y", at={"x": 1, "y": 2}).methods][:2]
+    ['reverse AD', 'forward AD']
+    """
+    from .answers.check import check as compute
+
+    return compute(as_graph(expr), at, wrt)
+
+
+def compile(expr: Graph | str, wrt: Sequence[str] | None = None) -> Any:  # noqa: A001
+    """Prepare a graph (text, Graph or path of a .adl file) for repeated evaluation.
+
+    >>> f = adcalc.compile("x^2 * y")
+    >>> f.grad(x=3.0, y=2.0)
+    (18.0, {'x': 12.0, 'y': 9.0})
+    """
+    from .codegen.compiled import compile_graph
+
+    return compile_graph(_graph_or_file(expr), wrt)
+
+
+def hessian_function(
+    expr: Graph | str, variables: Sequence[str] | None = None, vectorize: bool = True
+) -> Any:
+    """A compiled Hessian: prepare once, then h(x) -> n x n numpy array (x flattened, row-major).
+
+    >>> h = adcalc.hessian_function("x^2*y")
+    >>> h([1.0, 2.0])                      # [[4, 2], [2, 0]]
+    """
+    from .codegen.prepared import ElementHessian, HessianFunction
+
+    graph = _graph_or_file(expr)
+    if graph.uses_arrays:  # vector and matrix inputs: the engine's coloured Hessian at each call
+        return ElementHessian(graph, variables)
+    return HessianFunction(graph, variables, vectorize)
+
+
+def gradient_function(
+    expr: Graph | str, variables: Sequence[str] | None = None, vectorize: bool = True
+) -> Any:
+    """A compiled gradient: g(x) -> numpy vector."""
+    from .codegen.prepared import ElementGradient, GradientFunction
+
+    graph = _graph_or_file(expr)
+    if graph.uses_arrays:
+        return ElementGradient(graph, variables)
+    return GradientFunction(graph, variables, vectorize)
+
+
+def _graph_or_file(expr: Graph | str) -> Graph:
+    if isinstance(expr, str) and expr.endswith(".adl"):
+        from pathlib import Path
+
+        from .errors import UsageError
+
+        path = Path(expr)
+        if not path.is_file():
+            raise UsageError(f"no such file: {expr}")
+        return parse(path.read_text(), expr)
+    return as_graph(expr)
 
 
 __all__ = [
+    "DirectionalDerivative",
     "Evaluation",
     "EvaluationError",
     "Expression",
     "Gradient",
-    "as_expression",
+    "Graph",
+    "as_graph",
+    "check",
+    "compile",
+    "derivative",
+    "diff",
     "evaluate",
+    "explain",
     "gradient",
+    "gradient_forward",
+    "hessian",
+    "hessian_function",
+    "gradient_function",
+    "hvp",
+    "jacobian",
+    "jvp",
     "parse",
-    "wrt_names",
+    "taylor",
+    "vjp",
 ]

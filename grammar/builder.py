@@ -9,13 +9,14 @@ own branch. Constants fold while building, which is what makes loop bounds and i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from adcalc.errors import AdcalcError, BadValue, Span, UsageError
+from adcalc.errors import AdcalcError, Span
+from adcalc.ir.graph import Graph
 from adcalc.ir.nodes import Node, _payload_key
-from adcalc.ir.shapes import RULES, Shape, infer, show
+from adcalc.ir.shapes import RULES, Shape, infer
 from adcalc.ops.matrix import Static
 from adcalc.ops.scalar import SCALAR
 
@@ -59,24 +60,6 @@ class Function:
     body: tuple[Code, ...]
     result: Code
     span: Span | None
-
-
-@dataclass(frozen=True)
-class Program:
-    """A compiled program: named outputs over one DAG, declared inputs and every node's shape."""
-
-    outputs: tuple[tuple[str, Node], ...]
-    inputs: dict[str, Shape]
-    shapes: dict[Node, Shape] = field(default_factory=dict)
-    order: tuple[Node, ...] = ()  # the nodes the outputs need, inputs first
-
-    def shape(self, n: Node) -> Shape:
-        """The node's shape (() for a scalar)."""
-        return self.shapes.get(n, ())
-
-    @property
-    def uses_arrays(self) -> bool:
-        return bool(self.shapes)
 
 
 class Builder:
@@ -276,7 +259,7 @@ class Builder:
             self.calling.pop()
 
     # --- result ------------------------------------------------------------------------------
-    def program(self, end: Span | None) -> Program:
+    def program(self, end: Span | None, source: str = "") -> Graph:
         """The compiled program: outputs and the nodes they need, in creation (topological) order."""
         if not self.outputs:
             raise ProgramError("no output: add a line such as `output y`", end)
@@ -288,44 +271,11 @@ class Builder:
                 needed.update(n.inputs)
         kept.reverse()
         shapes = {n: s for n, s in self.shapes.items() if n in needed}
-        return Program(tuple(self.outputs.items()), dict(self.inputs), shapes, tuple(kept))
-
-
-def bind(program: Program, at: Mapping[str, Any]) -> dict[str, Any]:
-    """The point with array values as float arrays, checked against the declared input shapes."""
-    point = dict(at)
-    arrays = program.uses_arrays
-    for name, shape in program.inputs.items():
-        value = point.get(name)
-        if value is None or not (shape or isinstance(value, list | tuple) or hasattr(value, "shape")):
-            continue
-        import numpy as np
-
-        arrays = True
-        try:
-            value = np.asarray(value, dtype=np.float64)
-        except ValueError:
-            raise BadValue(f"{name}: not a rectangular array of numbers") from None
-        if shape and value.shape != shape:
-            raise BadValue(f"{name} is declared {show(shape)} but its value has shape {show(value.shape)}")
-        point[name] = value if value.ndim else float(value)
-    if arrays:
-        from adcalc.kinds import arrays as _arrays  # noqa: F401  (numpy arrays become a kind of value)
-        from adcalc.ops.matrix import numpy_values
-
-        numpy_values()
-    return point
-
-
-def check_scalar_output(program: Program) -> None:
-    """UsageError unless the program has one scalar output (what a gradient needs)."""
-    if len(program.outputs) > 1:
-        names = ", ".join(name for name, _ in program.outputs)
-        raise UsageError(f"a gradient needs one output, this program has {names}: use `adcalc jacobian`")
-    name, root = program.outputs[0]
-    if program.shape(root):
-        shape = show(program.shape(root))
-        raise UsageError(f"a gradient needs a scalar output, '{name}' is {shape}: use `adcalc jacobian`")
+        inputs = {name: tuple(shape) for name, shape in self.inputs.items()}
+        keep = tuple(self.custom.values())
+        return Graph(
+            tuple(self.outputs.items()), inputs, tuple(kept), shapes, source, self.source_name, True, keep
+        )
 
 
 class Scope(dict):

@@ -13,7 +13,8 @@ import gc
 from typing import Any
 
 from adcalc.errors import ParseError, Span
-from adcalc.grammar.builder import Builder, Function, Program, ProgramError, Redefinition, Scope
+from adcalc.grammar.builder import Builder, Function, ProgramError, Redefinition, Scope
+from adcalc.ir.graph import Graph
 from adcalc.ops.elementary import CONSTANTS
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput
@@ -253,7 +254,7 @@ def _parser() -> tuple[Lark, ProgramCode]:
     return lalr_parser("program.lark", code), code
 
 
-def parse_program(text: str, source_name: str | None = None) -> Program:
+def parse_program(text: str, source_name: str | None = None) -> Graph:
     """The compiled program (outputs over one DAG); errors carry file:line:col.
 
     >>> parse_program("input x\\ny = x*x\\noutput y").outputs[0][0]
@@ -277,4 +278,4 @@ def parse_program(text: str, source_name: str | None = None) -> Program:
             gc.enable()
     lines = text.splitlines() or [""]
     end = Span(len(lines), 1, len(lines), len(lines[-1]) + 1, source_name)
-    return builder.program(end)
+    return builder.program(end, text)

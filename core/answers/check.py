@@ -16,10 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api import Expression, _used, as_expression, gradient, wrt_names
+from ..engine import elements
+from ..engine.bind import Point, bind, scalar_output
 from ..engine.forward import values_of
 from ..errors import EvaluationError, NotApplicable
-from ..ir.nodes import Node, topological_order
+from ..ir.graph import Graph
+from ..ir.nodes import topological_order
+from .point import gradient, gradient_forward
 
 EPS = sys.float_info.epsilon
 COMPLEX_STEP = 1e-20
@@ -96,43 +99,40 @@ def _relative_error(values: Mapping[str, float], truth: Mapping[str, float]) -> 
     return worst
 
 
-def check(expr: Expression | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Check:
-    """Reverse, forward, central differences, complex step and symbolic gradients side by side.
-
-    >>> [m.name for m in adcalc.check("x*y", at={"x": 1, "y": 2}).methods][:2]
-    ['reverse AD', 'forward AD']
-    """
-    expression = as_expression(expr)
-    if expression.program is not None and (
-        expression.program.uses_arrays or any(hasattr(v, "shape") for v in at.values())
-    ):
-        from ..answers.program_check import program_check  # element by element
-
-        return program_check(expression, at, wrt)
-    names = wrt_names(expression, wrt, at)
-    n = len(names)
-    exact, seconds = _timed(lambda: gradient(expression, at, names))
-    truth = exact.gradient
+def check(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Check:
+    """Reverse, forward, central differences, complex step and symbolic gradients side by side,
+    element by element for vector and matrix inputs."""
+    point = bind(graph, at, wrt or ())
+    scalar_output(point, "check")
+    names = point.names(wrt)
+    shapes = {name: point.shapes[name] for name in names}
+    exact, seconds = _timed(lambda: gradient(graph, point.at, names))
+    truth = _by_element(exact.gradient, shapes)
+    n = len(truth)
     rows = [Method("reverse AD", truth, 2, "1 forward + 1 reverse sweep", seconds, 0.0)]
-    order = topological_order(expression.root)
+    per = "input element" if any(shapes.values()) else "input"
     for name, count, cost, compute in [
-        ("forward AD", n, f"{n} forward sweeps, one per input", lambda: _forward(expression, at, names)),
         (
-            "central differences",
-            2 * n,
-            f"2n = {2 * n} evaluations, h = cbrt(eps)·max(1, |x|)",
-            lambda: _central(order, expression, at, names),
+            "forward AD", n, f"{n} forward sweeps, one per {per}",
+            lambda: (_by_element(gradient_forward(graph, point.at, names).gradient, shapes), ""),
         ),
         (
-            "complex step",
-            n,
-            f"{n} complex evaluations, h = 1e-20",
-            lambda: _complex_step(order, expression, at, names),
+            "central differences", 2 * n, f"2n = {2 * n} evaluations, h = cbrt(eps)·max(1, |x|)",
+            lambda: _central(point, shapes),
         ),
-        ("symbolic (diff)", 1, "", lambda: _symbolic(expression, at, names)),
-    ]:
+        ("complex step", n, f"{n} complex evaluations, h = 1e-20", lambda: _complex_step(point, shapes)),
+        ("symbolic (diff)", 1, "", lambda: _symbolic(point, names)),
+    ]:  # fmt: skip
         rows.append(_row(name, count, cost, compute, truth))
-    return Check(expression.label, _used(expression, at), exact.value, names, rows)
+    return Check(graph.label, point.at, exact.value, list(truth), rows)
+
+
+def _by_element(partials: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> dict[str, float]:
+    """Input name -> array becomes element label -> number."""
+    result: dict[str, float] = {}
+    for name, shape in shapes.items():
+        result.update(zip(elements.labels(name, shape), elements.flat(partials[name], shape), strict=True))
+    return result
 
 
 def _row(name: str, count: int, cost: str, compute: Callable[[], Any], truth: Mapping[str, float]) -> Method:
@@ -145,50 +145,54 @@ def _row(name: str, count: int, cost: str, compute: Callable[[], Any], truth: Ma
     return Method(name, values, count, extra or cost, seconds, _relative_error(values, truth))
 
 
-def _forward(expression: Expression, at: Mapping[str, Any], names: list[str]) -> tuple[dict[str, float], str]:
-    from ..answers.derivatives import gradient_forward
-
-    return gradient_forward(expression, at, names).gradient, ""
-
-
-def _value(order: list[Node], root: Node, at: Mapping[str, Any]) -> Any:
-    return values_of(order, at)[root]
+def _value(point: Point, name: str, value: Any) -> Any:
+    """The output at the point with one input moved (no checks: the point is already bound)."""
+    order = list(point.graph.order)
+    return values_of(order, {**point.at, name: value})[point.graph.root]
 
 
-def _central(
-    order: list[Node], expression: Expression, at: Mapping[str, Any], names: list[str]
-) -> tuple[dict[str, float], str]:
+def _moved(point: Point, name: str, k: int, step: Any) -> Any:
+    base = point.at[name]
+    if not point.shapes[name]:
+        return base + step
+    import numpy as np
+
+    moved = np.asarray(base, dtype=complex if isinstance(step, complex) else float).copy()
+    moved.flat[k] += step
+    return moved
+
+
+def _central(point: Point, shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, float], str]:
     partials = {}
-    for name in names:
-        x = float(at[name])
-        h = EPS ** (1 / 3) * max(1.0, abs(x))  # cbrt(eps): truncation h² ~ rounding eps/h
-        forward = _value(order, expression.root, {**at, name: x + h})
-        backward = _value(order, expression.root, {**at, name: x - h})
-        partials[name] = (forward - backward) / (2 * h)
+    for name, shape in shapes.items():
+        for k, label in enumerate(elements.labels(name, shape)):
+            x = elements.flat(point.at[name], shape)[k]
+            h = EPS ** (1 / 3) * max(1.0, abs(x))  # cbrt(eps): truncation h² ~ rounding eps/h
+            ends = [float(_value(point, name, _moved(point, name, k, step))) for step in (h, -h)]
+            partials[label] = (ends[0] - ends[1]) / (2 * h)
     return partials, ""
 
 
-def _complex_step(
-    order: list[Node], expression: Expression, at: Mapping[str, Any], names: list[str]
-) -> tuple[dict[str, float], str]:
+def _complex_step(point: Point, shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, float], str]:
+    if not point.scalar:
+        raise NotApplicable("vector and matrix values are real numpy arrays")
     partials = {}
-    for name in names:
-        point = {**at, name: complex(float(at[name]), COMPLEX_STEP)}
-        result = values_of(order, point)[expression.root]
+    for name in shapes:
+        result = _value(point, name, complex(float(point.at[name]), COMPLEX_STEP))
         partials[name] = result.imag / COMPLEX_STEP if isinstance(result, complex) else 0.0
     return partials, ""
 
 
-def _symbolic(
-    expression: Expression, at: Mapping[str, Any], names: list[str]
-) -> tuple[dict[str, float], str]:
-    from ..answers.diff import diff
-    from ..answers.printer import parse_bindings
+def _symbolic(point: Point, names: list[str]) -> tuple[dict[str, float], str]:
+    if not point.scalar:
+        raise NotApplicable("diff prints scalar expressions only")
+    from .diff import diff
+    from .printer import parse_bindings
 
-    derivative = diff(expression, names)
+    derivative = diff(point.graph, names)
     partials, size = {}, 0
     for name in names:
         graph = parse_bindings(derivative.text[name])[0]  # the printed text, parsed back
         size += len(derivative.text[name])
-        partials[name] = float(_value(topological_order(graph), graph, at))
+        partials[name] = float(values_of(topological_order(graph), point.at)[graph])
     return partials, f"diff, print ({size} chars), parse, evaluate"

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..answers.printer import to_text
-from ..api import Expression, as_expression, wrt_names
 from ..engine.reverse import gradient_graph
+from ..errors import UsageError
+from ..ir.graph import Graph
 from ..ir.nodes import Node, topological_order
+from ..ir.shapes import show
 
 
 @dataclass(frozen=True)
@@ -35,21 +37,23 @@ class Derivative:
         return {"expression": self.expression, "wrt": self.wrt, "derivative": self.text, "nodes": self.sizes}
 
 
-def diff(expr: Expression | str, wrt: Sequence[str] | None = None, order: int = 1) -> Derivative:
-    """The partial derivatives of an expression as simplified graphs and parseable text.
-
-    >>> adcalc.diff("sin(x)*y", wrt=["x"]).text["x"]
-    'cos(x)*y'
-    """
-    expression = as_expression(expr)
-    if expression.program is not None:
-        from ..answers.program_derivatives import require_scalars
-
-        require_scalars(expression, {}, "diff", "try `adcalc grad`, `adcalc jacobian` or `adcalc hessian`")
-    names = wrt_names(expression, wrt, {})
-    graphs = {name: expression.root for name in names}
+def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Derivative:
+    """The partial derivatives of a scalar graph as simplified graphs and parseable text."""
+    if len(graph.outputs) > 1:
+        names = ", ".join(name for name, _ in graph.outputs)
+        raise UsageError(f"diff takes one output, {graph.label} has {names}: try `adcalc jacobian`")
+    if graph.uses_arrays:
+        arrays = ", ".join(f"{name} is {show(shape)}" for name, shape in graph.inputs.items() if shape)
+        raise UsageError(
+            f"diff prints scalar expressions; {graph.label} has vector/matrix values ({arrays or 'inside'}): "
+            "try `adcalc grad`, `adcalc jacobian` or `adcalc hessian`"
+        )
+    if order < 1:
+        raise UsageError(f"order must be 1 or more, got {order}")
+    names = list(graph.variables) if wrt is None else list(dict.fromkeys(wrt))
+    graphs = {name: graph.root for name in names}
     for _ in range(order):  # d^k/dx^k: differentiate the derivative graph again
         graphs = {name: gradient_graph(g, [name])[name] for name, g in graphs.items()}
-    taken = set(expression.variables)
+    taken = set(graph.variables)
     text = {name: to_text(g, taken) for name, g in graphs.items()}
-    return Derivative(expression.label, names, graphs, text)
+    return Derivative(graph.label, names, graphs, text)

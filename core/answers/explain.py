@@ -14,12 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..answers.printer import expression_text
-from ..api import Expression, _used, as_expression, wrt_names
-from ..engine.forward import raise_if_nan, values_of
-from ..ir.nodes import Node, topological_order, var
+from ..engine import sweeps
+from ..engine.bind import Point, bind, scalar_output
+from ..errors import UsageError
+from ..ir.graph import Graph
+from ..ir.nodes import Node, var
+from ..ir.shapes import show
 from ..kinds.graphs import as_node
-from ..ops.registry import OPS, call_rule, rules_of
+from ..ops.registry import OPS, rules_of
+from .point import bind_direction
+from .printer import expression_text
 
 _SUBSCRIPT = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
 
@@ -63,11 +67,12 @@ class Trace:
         }
 
 
-def numbering(expression: Expression) -> dict[Node, int]:
+def numbering(graph: Graph) -> dict[Node, int]:
     """Textbook index of every input and intermediate (constants are not numbered)."""
-    order = topological_order(expression.root)
-    inputs = {n.payload: n for n in order if n.op == "var"}
-    index = {inputs[name]: k + 1 - len(inputs) for k, name in enumerate(expression.variables)}
+    order = list(graph.order)
+    used = {n.payload: n for n in order if n.op == "var"}
+    inputs = [name for name in graph.variables if name in used]  # an unused input has no node
+    index = {used[name]: k + 1 - len(inputs) for k, name in enumerate(inputs)}
     level: dict[Node, int] = {}
     for n in order:
         level[n] = 1 + max((level[i] for i in n.inputs), default=-1)
@@ -78,35 +83,31 @@ def numbering(expression: Expression) -> dict[Node, int]:
 
 
 def explain(
-    expr: Expression | str,
+    graph: Graph,
     at: Mapping[str, Any],
     mode: str = "reverse",
     direction: Mapping[str, float] | None = None,
 ) -> Trace:
-    """The primal trace, then the adjoint trace ending in the gradient (or the tangent trace).
-
-    >>> adcalc.explain("ln(x1) + x1*x2 - sin(x2)", at={"x1": 2, "x2": 5}).result["x1"]
-    5.5
-    """
-    expression = as_expression(expr)
-    if expression.program is not None:
-        from ..answers.program_derivatives import require_scalars
-
-        require_scalars(expression, at, "explain", "try `adcalc grad` or `adcalc check`")
-    index = numbering(expression)
+    """The primal trace, then the adjoint trace ending in the gradient (or the tangent trace)."""
+    point = bind(graph, at, list(direction or ()))
+    root = scalar_output(point, "explain")
+    if not point.scalar:
+        arrays = ", ".join(f"{name} is {show(shape)}" for name, shape in point.shapes.items() if shape)
+        raise UsageError(
+            f"explain traces scalar computations; {graph.label} has vector/matrix values "
+            f"({arrays or 'inside'}): try `adcalc grad` or `adcalc check`"
+        )
+    index = numbering(graph)
     nodes = sorted(index, key=index.get)
-    values = values_of(topological_order(expression.root), at)
-    raise_if_nan([expression.root], values)
+    order, values = sweeps.values(point)
     names = {n: v_name(k) for n, k in index.items()}
     primal = [_primal_row(n, index[n], names, values) for n in nodes]
-    point = _used(expression, at)
     if mode == "forward":
-        seeds = dict(direction or {})
-        wrt_names(expression, list(seeds), at)
-        rows, result = _tangent_rows(expression, nodes, index, names, values, seeds)
+        seeds = bind_direction(point, direction or {})
+        rows, result = _tangent_rows(point, nodes, index, names, values, seeds)
     else:
-        rows, result = _adjoint_rows(expression, nodes, index, names, values)
-    return Trace(expression.label, point, values[expression.root], mode, primal, rows, result)
+        rows, result = _adjoint_rows(point, nodes, index, names, values)
+    return Trace(graph.label, point.at, values[root], mode, primal, rows, result)
 
 
 def _primal_row(n: Node, k: int, names: Mapping[Node, str], values: Mapping[Node, Any]) -> dict[str, Any]:
@@ -125,36 +126,34 @@ def _partial_text(n: Node, position: int, names: Mapping[Node, str]) -> str:
 
 
 def _adjoint_rows(
-    expression: Expression,
+    point: Point,
     nodes: list[Node],
     index: Mapping[Node, int],
     names: Mapping[Node, str],
     values: Mapping[Node, Any],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    root = expression.root
+    root = point.graph.root
     bar = {n: v_name(k, BAR) for n, k in index.items()}
-    adjoint: dict[Node, Any] = {root: 1.0}
     rows = [{"index": index[root], "name": bar[root], "rule": "ȳ", "value": 1.0}]
-    for n in reversed(nodes):
-        if not n.inputs or n not in adjoint or OPS[n.op].zero_derivative:
-            continue
-        args = [values[i] for i in n.inputs]
-        for position, (child, rule) in enumerate(zip(n.inputs, rules_of(n.op, "vjp", n.span), strict=True)):
-            if rule is None or child not in index:
-                continue
-            part = call_rule(rule, args, values[n], adjoint[n])
-            first = child not in adjoint
-            adjoint[child] = part if first else adjoint[child] + part
-            partial = _partial_text(n, position, names)
-            head = "" if first else f"{bar[child]} + "
-            text = f"{head}{bar[n]} ∂{names[n]}/∂{names[child]} = {head}{bar[n]} × {_group(partial)}"
-            rows.append({"index": index[child], "name": bar[child], "rule": text, "value": adjoint[child]})
+
+    def record(n: Node, position: int, child: Node, part: Any, previous: Any) -> None:
+        if child not in index:
+            return
+        partial = _partial_text(n, position, names)
+        head = "" if previous is None else f"{bar[child]} + "
+        text = f"{head}{bar[n]} ∂{names[n]}/∂{names[child]} = {head}{bar[n]} × {_group(partial)}"
+        total = part if previous is None else previous + part
+        rows.append({"index": index[child], "name": bar[child], "rule": text, "value": total})
+
+    # the textbook order is a topological order: the one reverse sweep runs over it, observed
+    adjoint = sweeps.cotangents(point, nodes, values, {root: 1.0}, list(point.at), record)
     gradient = {}
     for n in nodes:
         if n.op == "var":
             gradient[n.payload] = float(adjoint.get(n, 0.0))
             label = marked(n.payload, BAR)
             rows.append({"index": index[n], "name": label, "rule": bar[n], "value": gradient[n.payload]})
+    gradient.update({name: 0.0 for name in point.at if name not in gradient})  # unused: 0
     return rows, gradient
 
 
@@ -164,7 +163,7 @@ def _group(text: str) -> str:
 
 
 def _tangent_rows(
-    expression: Expression,
+    point: Point,
     nodes: list[Node],
     index: Mapping[Node, int],
     names: Mapping[Node, str],
@@ -172,36 +171,27 @@ def _tangent_rows(
     seeds: Mapping[str, float],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     dot_nodes = {n: var(f"\x00{v_name(k, DOT)}") for n, k in index.items()}  # placeholders for v̇
-    tangent: dict[Node, Any] = {}
+    labels = {**{m: names[m] for m in names}, **{dot_nodes[m]: v_name_of(dot_nodes[m]) for m in names}}
+    tangent = sweeps.tangents(nodes, values, seeds)  # the numbers: the one forward sweep
     rows = []
     for n in nodes:
-        if n.op == "var":
-            tangent[n] = float(seeds.get(n.payload, 0.0))
-            text = marked(n.payload, DOT)
-        else:
-            text, tangent[n] = _tangent_of(n, names, dot_nodes, values, tangent)
-        rows.append({"index": index[n], "name": v_name(index[n], DOT), "rule": text, "value": tangent[n]})
-    direction = {name: float(seeds.get(name, 0.0)) for name in expression.variables}
-    return rows, {"direction": direction, "derivative": tangent[expression.root]}
+        text = marked(n.payload, DOT) if n.op == "var" else _tangent_text(n, names, dot_nodes, labels)
+        value = float(tangent.get(n, 0.0))
+        rows.append({"index": index[n], "name": v_name(index[n], DOT), "rule": text, "value": value})
+    direction = {name: float(seeds.get(name, 0.0)) for name in point.at}
+    return rows, {"direction": direction, "derivative": float(tangent.get(point.graph.root, 0.0))}
 
 
-def _tangent_of(
-    n: Node,
-    names: Mapping[Node, str],
-    dot_nodes: Mapping[Node, Node],
-    values: Mapping[Node, Any],
-    tangent: Mapping[Node, Any],
-) -> tuple[str, Any]:
-    symbolic, number = as_node(0.0), 0.0
+def _tangent_text(
+    n: Node, names: Mapping[Node, str], dot_nodes: Mapping[Node, Node], labels: Mapping[Node, str]
+) -> str:
+    """v̇ᵢ = Σ ∂vᵢ/∂v_c v̇_c, printed from the op's jvp rules applied to nodes."""
+    symbolic = as_node(0.0)
     if not OPS[n.op].zero_derivative:
-        args = [values[i] for i in n.inputs]
         for child, rule in zip(n.inputs, rules_of(n.op, "jvp", n.span), strict=True):
-            if rule is None or child not in names:
-                continue
-            symbolic = symbolic + rule(*n.inputs, n, dot_nodes[child])
-            number = number + call_rule(rule, args, values[n], tangent[child])
-    labels = {**{m: names[m] for m in names}, **{dot_nodes[m]: v_name_of(dot_nodes[m]) for m in names}}
-    return expression_text(as_node(symbolic), labels), number
+            if rule is not None and child in names:
+                symbolic = symbolic + rule(*n.inputs, n, dot_nodes[child])
+    return expression_text(as_node(symbolic), labels)
 
 
 def v_name_of(placeholder: Node) -> str:

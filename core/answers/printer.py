@@ -144,7 +144,7 @@ def parse_bindings(text: str) -> list[Node]:
     Each line is parsed with adcalc's expression grammar; a bound name used later is replaced by
     its graph, so sharing survives the round trip.
     """
-    from ..api import parse
+    from ..grammar import parse_expr
 
     bound: dict[str, Node] = {}
     results: list[Node] = []
@@ -155,7 +155,7 @@ def parse_bindings(text: str) -> list[Node]:
         binding = equals and name.strip().isidentifier() and not right.startswith("=")
         source = right if binding else line
         try:
-            graph = substitute(parse(source).root, bound)
+            graph = substitute(parse_expr(source), bound)
         except ParseError as error:
             raise ParseError(f"line {number}: {error.detail}", None) from None
         if binding:

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from ..answers.derivatives import hessian_graphs
 from ..codegen.numpy_kernels import Kernel, compile_numpy
 from ..engine.forward import nan_origin, values_of
 from ..engine.reverse import gradient_graph
+from ..engine.transforms import hessian_graphs
 from ..errors import MissingVariables
 from ..ir.nodes import Node, const, topological_order
 from ..kinds import arrays as _arrays  # noqa: F401  (numpy arrays become a kind of value)
@@ -31,33 +31,47 @@ BLOCK = 16384  # rows per block: ~20 live buffers of 128 kB stay in a core's L2 
 THREADS = min(2, os.cpu_count() or 1)
 
 
-def gradient_name(variable: str) -> str:
-    """Output column of ∂f/∂variable: d_x."""
-    return f"d_{variable}"
+def gradient_name(variable: str, output: str | None = None) -> str:
+    """Output column of ∂f/∂variable: d_x (several outputs: d_f_x)."""
+    return f"d_{variable}" if output is None else f"d_{output}_{variable}"
 
 
-def hessian_name(first: str, second: str) -> str:
-    """Output column of ∂²f/∂first∂second: d2_x_y (upper triangle, wrt order)."""
-    return f"d2_{first}_{second}"
+def hessian_name(first: str, second: str, output: str | None = None) -> str:
+    """Output column of ∂²f/∂first∂second: d2_x_y (upper triangle, wrt order; several outputs: d2_f_x_y)."""
+    return f"d2_{first}_{second}" if output is None else f"d2_{output}_{first}_{second}"
 
 
-def derivative_outputs(root: Node, wrt: Sequence[str], order: int = 1) -> tuple[list[str], list[Node]]:
-    """(column names, graphs): the value, then the gradient (order >= 1), then the Hessian's
-    upper triangle (order 2), entry (i, j) with i <= j the graph of H[j, i] (derivatives.hessian_graphs)."""
-    names, nodes = ["value"], [root]
-    if order >= 2:
-        gradient, entries, graphs, _ = hessian_graphs(root, wrt)
-        lower = dict(zip(entries, graphs, strict=True))
-        names += [gradient_name(v) for v in wrt]
-        nodes += gradient
-        for i, first in enumerate(wrt):
-            for j in range(i, len(wrt)):
-                names.append(hessian_name(first, wrt[j]))
-                nodes.append(lower.get((j, i), ZERO))  # structurally zero: not in the lower triangle
-    elif order >= 1:
-        gradient = gradient_graph(root, wrt)
-        names += [gradient_name(v) for v in wrt]
-        nodes += [gradient[v] for v in wrt]
+def value_name(output: str | None = None) -> str:
+    """Output column of the value: value (several outputs: value_f)."""
+    return "value" if output is None else f"value_{output}"
+
+
+def derivative_outputs(
+    outputs: Sequence[tuple[str, Node]], wrt: Sequence[str], order: int = 1
+) -> tuple[list[str], list[Node]]:
+    """(column names, graphs): every output's value, then per output its gradient (order >= 1) and
+    the Hessian's upper triangle (order 2), entry (i, j) with i <= j the graph of H[j, i].
+
+    One output names its columns value, d_x, d2_x_y; several name them value_f, d_f_x, d2_f_x_y.
+    """
+    several = len(outputs) > 1
+    names = [value_name(name if several else None) for name, _ in outputs]
+    nodes = [root for _, root in outputs]
+    for name, root in outputs:
+        label = name if several else None
+        if order >= 2:
+            gradient, entries, graphs, _ = hessian_graphs(root, wrt)
+            lower = dict(zip(entries, graphs, strict=True))
+            names += [gradient_name(v, label) for v in wrt]
+            nodes += gradient
+            for i, first in enumerate(wrt):
+                for j in range(i, len(wrt)):
+                    names.append(hessian_name(first, wrt[j], label))
+                    nodes.append(lower.get((j, i), ZERO))  # structurally zero: not in the lower triangle
+        elif order >= 1:
+            gradient = gradient_graph(root, wrt)
+            names += [gradient_name(v, label) for v in wrt]
+            nodes += [gradient[v] for v in wrt]
     return names, nodes
 
 
@@ -75,6 +89,10 @@ class Plan:
     outputs: tuple[Node, ...]
     kernel: Kernel = field(repr=False)
     block: int = BLOCK
+
+    def reasons(self, roots: Sequence[Node], columns: Sequence[np.ndarray]) -> list[str]:
+        """Why each of these rows has a NaN value."""
+        return nan_reasons(roots, self.variables, columns)
 
     def run(self, columns: Sequence[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
         """All outputs for 1-D float64 columns of equal length (one per variable, in order)."""
@@ -121,14 +139,15 @@ def broadcast_columns(variables: Sequence[str], arrays: Mapping[str, Any]) -> tu
     return columns, shape
 
 
-def nan_reasons(root: Node, variables: Sequence[str], columns: Sequence[np.ndarray]) -> list[str]:
+def nan_reasons(roots: Sequence[Node], variables: Sequence[str], columns: Sequence[np.ndarray]) -> list[str]:
     """For rows whose value is NaN: which operation first made it so (one message per row)."""
-    order = topological_order(root)
+    order = topological_order(roots)
     values = values_of(order, dict(zip(variables, columns, strict=True)))
     messages = []
     for row in range(len(columns[0]) if columns else 1):
-        problem = nan_origin(root, _Row(values, row))
-        messages.append(problem.detail if problem is not None else f"{root.op} is undefined")
+        found = _Row(values, row)
+        problems = [p for p in (nan_origin(root, found) for root in roots) if p is not None]
+        messages.append(problems[0].detail if problems else f"{roots[0].op} is undefined")
     return messages
 
 
@@ -159,7 +178,10 @@ class Rows:
 
 
 def evaluate_rows(
-    run: Plan, root: Node, columns: Mapping[str, np.ndarray], problems: Mapping[int, str] | None = None
+    run: Any,
+    roots: Sequence[Node],
+    columns: Mapping[str, np.ndarray],
+    problems: Mapping[int, str] | None = None,
 ) -> Rows:
     """All outputs for each row; a row fails when an input is missing (NaN) or not a number
     (`problems`, from the reader), or when its value is NaN (a domain error, named by the node)."""
@@ -170,12 +192,12 @@ def evaluate_rows(
         for k in np.flatnonzero(np.isnan(column)):
             errors.setdefault(int(k), f"missing value for {name}")
     values = run.run(data, np.empty((len(run.outputs), rows))) if data else _constant_rows(run, rows)
-    undefined = np.isnan(values[0])
+    undefined = np.isnan(values[: len(roots)]).any(axis=0)  # any output's value
     if errors:
         undefined[list(errors)] = False
     if undefined.any():
         where = np.flatnonzero(undefined)
-        reasons = nan_reasons(root, run.variables, [column[where] for column in data])
+        reasons = run.reasons(roots, [column[where] for column in data])
         errors.update(zip(where.tolist(), reasons, strict=True))
     failed = np.zeros(rows, dtype=bool)
     if errors:

@@ -15,11 +15,10 @@ from __future__ import annotations
 import builtins
 import keyword
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-from ..api import Expression, as_expression, parse, wrt_names
 from ..errors import MissingVariables, UsageError
+from ..ir.graph import Graph
 from ..ir.nodes import Node
 
 _SCALARS = (float, int)
@@ -42,15 +41,17 @@ def _given(arguments: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
 class Compiled:
     """Value, gradient and Hessian of one expression, compiled on first use of each."""
 
-    def __init__(self, expression: Expression, wrt: Sequence[str] | None = None) -> None:
+    def __init__(self, expression: Graph, wrt: Sequence[str] | None = None) -> None:
         self.expression = expression
         self.variables: tuple[str, ...] = tuple(expression.variables)
-        self.wrt: tuple[str, ...] = tuple(wrt_names(expression, wrt, {}))
+        self.wrt: tuple[str, ...] = tuple(expression.variables if wrt is None else dict.fromkeys(wrt))
+        self.roots = [n for _, n in expression.outputs]
         self._graphs: dict[int, tuple[list[str], list[Node]]] = {}
         self._scalar: dict[int, Callable[..., tuple[float, ...]]] = {}
         self._plans: dict[int, Any] = {}
-        self._point = self._scalar_function(1)  # the warm one-point path is ready at once
-        self._install_fast_calls()
+        if len(self.roots) == 1:
+            self._point = self._scalar_function(1)  # the warm one-point path is ready at once
+            self._install_fast_calls()
 
     def __repr__(self) -> str:
         return f"adcalc.compile({self.expression.source!r})"
@@ -61,7 +62,7 @@ class Compiled:
         if order not in self._graphs:
             from ..codegen.batch import derivative_outputs  # imports numpy only when arrays are used
 
-            self._graphs[order] = derivative_outputs(self.expression.root, self.wrt, order)
+            self._graphs[order] = derivative_outputs(self.expression.outputs, self.wrt, order)
         return self._graphs[order]
 
     def _scalar_function(self, order: int) -> Callable[..., tuple[float, ...]]:
@@ -178,6 +179,12 @@ class Compiled:
         return self.plan(order).run(columns)
 
     def _evaluate(self, order: int, arrays: dict[str, Any]) -> Sequence[Any]:
+        if len(self.roots) > 1:
+            names = ", ".join(name for name, _ in self.expression.outputs)
+            raise UsageError(
+                f"value/grad/hessian take one output, this graph has {names}: use .table() "
+                "(every output, as adcalc batch does) or adcalc.jacobian"
+            )
         try:
             point = [arrays[name] for name in self.variables]
         except KeyError:
@@ -202,26 +209,11 @@ class Compiled:
         return [r.reshape(shape) for r in results]
 
 
-def compile(expr: Expression | str, wrt: Sequence[str] | None = None) -> Compiled:  # noqa: A001
-    """Prepare an expression (text, Expression or path of a .adl file) for repeated evaluation.
+def compile_graph(graph: Graph, wrt: Sequence[str] | None = None) -> Any:
+    """Compiled for a scalar graph (generated code); row by row through the engine when vector or
+    matrix values occur inside (codegen/rows.py)."""
+    if graph.uses_arrays:
+        from .rows import Pointwise
 
-    >>> f = adcalc.compile("x^2 * y")
-    >>> f.grad(x=3.0, y=2.0)
-    (18.0, {'x': 12.0, 'y': 9.0})
-    """
-    return Compiled(_expression(expr), wrt)
-
-
-def _expression(expr: Expression | str) -> Expression:
-    if isinstance(expr, str) and expr.endswith(".adl"):
-        path = Path(expr)
-        if not path.is_file():
-            raise UsageError(f"no such file: {expr}")
-        expr = parse(path.read_text(), expr)
-    expression = as_expression(expr)
-    # A .adl program compiles when its inputs and result are scalars (each row is a point);
-    # its first output is the function. Matrix programs go through adcalc.evaluate/gradient.
-    program = getattr(expression, "program", None)
-    if program is not None and program.uses_arrays:
-        raise UsageError("compile/batch needs a program whose inputs and output are scalars")
-    return expression
+        return Pointwise(graph, wrt)
+    return Compiled(graph, wrt)

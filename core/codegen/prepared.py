@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from ..answers.derivatives import hessian_graphs
-from ..api import Expression, as_expression, wrt_names
 from ..codegen.vectorized import compile_outputs
+from ..engine import elements
 from ..engine.reverse import gradient_graph
+from ..engine.transforms import hessian_graphs
+from ..ir.graph import Graph
 
 
 class _Compiled:
@@ -42,11 +43,11 @@ class HessianFunction(_Compiled):
     """
 
     def __init__(
-        self, expr: Expression | str, variables: Sequence[str] | None = None, vectorize: bool = True
+        self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True
     ) -> None:
         start = time.perf_counter()
-        expression = as_expression(expr)
-        self.variables = wrt_names(expression, variables, {})
+        expression = graph
+        self.variables = list(graph.variables if variables is None else dict.fromkeys(variables))
         _, self.entries, graphs, self.colours = hessian_graphs(expression.root, self.variables)
         n = len(self.variables)
         targets = [[i * n + j] if i == j else [i * n + j, j * n + i] for i, j in self.entries]
@@ -74,11 +75,11 @@ class GradientFunction(_Compiled):
     """∇f(x) as a numpy vector, from code generated once (reverse mode run on nodes)."""
 
     def __init__(
-        self, expr: Expression | str, variables: Sequence[str] | None = None, vectorize: bool = True
+        self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True
     ) -> None:
         start = time.perf_counter()
-        expression = as_expression(expr)
-        self.variables = wrt_names(expression, variables, {})
+        expression = graph
+        self.variables = list(graph.variables if variables is None else dict.fromkeys(variables))
         graphs = gradient_graph(expression.root, self.variables)
         outputs = [graphs[name] for name in self.variables]
         targets = [[k] for k in range(len(outputs))]
@@ -88,3 +89,42 @@ class GradientFunction(_Compiled):
     def __call__(self, x: Any) -> np.ndarray:
         out = np.empty(len(self.variables))
         return self._fill(self.point(x), out)
+
+
+class ElementHessian:
+    """H(x) of a graph with vector or matrix inputs, over the flattened input elements (row-major,
+    inputs in order), computed at each call by the engine (forward over reverse, coloured)."""
+
+    def __init__(self, graph: Graph, variables: Sequence[str] | None = None) -> None:
+        self.graph = graph
+        self.names = list(graph.variables if variables is None else dict.fromkeys(variables))
+        self.shapes = {name: graph.inputs.get(name) or () for name in self.names}
+        self.variables = elements.all_labels(self.shapes)
+
+    def at(self, x: Any) -> dict[str, Any]:
+        """The point for x: a mapping name -> value, or one flat vector of every element."""
+        if isinstance(x, Mapping):
+            return dict(x)
+        flat = np.asarray(x, dtype=float).ravel()
+        if flat.size != len(self.variables):
+            from ..errors import BadValue
+
+            raise BadValue(f"x has {flat.size} elements, the inputs have {len(self.variables)}")
+        spans = elements.offsets(self.shapes)
+        return {name: flat[a:b].reshape(self.shapes[name]) if self.shapes[name] else float(flat[a])
+                for name, (a, b) in spans.items()}  # fmt: skip
+
+    def __call__(self, x: Any) -> np.ndarray:
+        from ..answers.hessian import hessian
+
+        return np.array(hessian(self.graph, self.at(x), self.names).matrix)
+
+
+class ElementGradient(ElementHessian):
+    """∇f(x) over the flattened input elements, by reverse mode at each call."""
+
+    def __call__(self, x: Any) -> np.ndarray:
+        from ..answers.point import gradient
+
+        partials = gradient(self.graph, self.at(x), self.names).gradient
+        return np.array([v for name in self.names for v in elements.flat(partials[name], self.shapes[name])])

@@ -12,9 +12,12 @@ from typing import Any
 
 from ..engine.forward import is_zero
 from ..ir.nodes import Node, topological_order
+from ..ir.shapes import fit_shape
 from ..ops.registry import OPS, call_rule, rules_of
 
 Fit = Callable[[Any, Node, Node], Any]  # (cotangent part, input node, node) -> part in the input's shape
+# (node, input position, input node, part sent, input's cotangent so far or None): explain's rows
+Observe = Callable[[Node, int, Node, Any, Any], None]
 
 
 def active_nodes(order: list[Node], wrt: Collection[str] | None) -> set[Node]:
@@ -35,6 +38,7 @@ def cotangents_of(
     seeds: Mapping[Node, Any],
     wrt: Collection[str] | None = None,
     fit: Fit | None = None,
+    observe: Observe | None = None,
 ) -> dict[Node, Any]:
     """Every active node's cotangent, given output cotangents `seeds`.
 
@@ -51,7 +55,7 @@ def cotangents_of(
         args = [values[i] for i in n.inputs]
         out = values[n]
         masked = getattr(g, "ndim", 0) and not OPS[n.op].extra.get("array")
-        for child, rule in zip(n.inputs, rules_of(n.op, "vjp", n.span), strict=True):
+        for position, (child, rule) in enumerate(zip(n.inputs, rules_of(n.op, "vjp", n.span), strict=True)):
             if rule is None or child not in active:
                 continue
             part = call_rule(rule, args, out, g)
@@ -59,6 +63,8 @@ def cotangents_of(
                 part = zero_where_zero(part, g)
             part = fit_shape(part, values[child]) if fit is None else fit(part, child, n)
             previous = cotangents.get(child)
+            if observe is not None:
+                observe(n, position, child, part, previous)
             cotangents[child] = part if previous is None else previous + part
     return cotangents
 
@@ -72,20 +78,6 @@ def zero_where_zero(part: Any, g: Any) -> Any:
     import numpy as np
 
     return np.where(g == 0, 0.0, part)
-
-
-def fit_shape(cotangent: Any, like: Any) -> Any:
-    """Sum a broadcast cotangent back down to the shape of the input it belongs to."""
-    shape = getattr(cotangent, "shape", None)
-    target = getattr(like, "shape", ())
-    if shape is None or shape == target:
-        return cotangent
-    extra = len(shape) - len(target)
-    axes = tuple(range(extra)) + tuple(
-        extra + k for k, size in enumerate(target) if size == 1 and shape[extra + k] != 1
-    )
-    summed = cotangent.sum(axis=axes, keepdims=False) if axes else cotangent
-    return summed.reshape(target) if target else summed
 
 
 def gradient_graph(root: Node, wrt: Collection[str], fit: Fit | None = None) -> dict[str, Node]:

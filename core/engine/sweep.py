@@ -61,8 +61,8 @@ def float_gradient(order: Sequence[Node], values: Mapping[Node, Any], active: se
         if g is None:
             continue
         inputs = n.inputs
-        if not inputs:
-            partials[n.payload] = g
+        if not inputs:  # a variable (one node per name, but combined graphs may hold several)
+            partials[n.payload] = partials.get(n.payload, 0.0) + g
             continue
         if g == 0:  # an exact zero propagates nothing (the branch of a where not taken)
             continue

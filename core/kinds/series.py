@@ -9,15 +9,8 @@ rule evaluated on series truncated to order k-1 (which is all that y_k needs).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from ..api import Expression, _used, as_expression
-from ..engine.forward import values_of
-from ..errors import UsageError
-from ..ir.nodes import topological_order
 from ..ops.registry import OPS, apply, register_kind, rules_of
 from ..ops.scalar import SCALAR
 
@@ -67,7 +60,8 @@ class Series:
         return apply("neg", self)
 
 
-def _lift(value: Any, size: int) -> list[float]:
+def lift(value: Any, size: int) -> list[float]:
+    """The first `size` coefficients of a series, or of a number as a constant series."""
     return value.c[:size] if isinstance(value, Series) else [value] + [0.0] * (size - 1)
 
 
@@ -139,7 +133,7 @@ def _generic(name: str, args: list[list[float]]) -> list[float]:
         for a, rule in zip(args, rules, strict=True):
             if rule is None:
                 continue
-            partial = _lift(rule(*truncated, Series(y[:k]), one), k)
+            partial = lift(rule(*truncated, Series(y[:k]), one), k)
             total += sum(j * a[j] * partial[k - j] for j in range(1, k + 1))
         y.append(total / k)
     return y
@@ -147,8 +141,8 @@ def _generic(name: str, args: list[list[float]]) -> list[float]:
 
 def _select(name: str, args: tuple[Any, ...], size: int) -> list[float]:
     if name == "where":
-        return _lift(args[1] if _value(args[0]) else args[2], size)
-    a, b = (_lift(x, size) for x in args)
+        return lift(args[1] if _value(args[0]) else args[2], size)
+    a, b = (lift(x, size) for x in args)
     if a[0] == b[0]:  # a tie splits evenly, as the min/max rules do
         return [(p + q) / 2 for p, q in zip(a, b, strict=True)]
     pick_a = (a[0] < b[0]) == (name == "min")
@@ -162,7 +156,7 @@ def apply_series(name: str, *args: Any) -> Any:
     size = max(len(a.c) for a in args if isinstance(a, Series))
     if name in ("where", "min", "max"):
         return Series(_select(name, args, size))
-    lifted = [_lift(a, size) for a in args]
+    lifted = [lift(a, size) for a in args]
     return Series(_arithmetic(name, lifted, args))
 
 
@@ -196,58 +190,3 @@ def _arithmetic(name: str, lifted: list[list[float]], args: tuple[Any, ...]) -> 
 
 
 register_kind(Series, 50, apply_series)
-
-
-@dataclass(frozen=True)
-class TaylorSeries:
-    """Taylor coefficients f_k = f^(k)(x0) / k! of f in one variable, the others held fixed."""
-
-    expression: str
-    at: dict[str, Any]
-    wrt: str
-    coefficients: list[float]
-
-    @property
-    def derivatives(self) -> list[float]:
-        """f^(k)(x0) = k! f_k."""
-        return [c * math.factorial(k) for k, c in enumerate(self.coefficients)]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "expression": self.expression,
-            "at": self.at,
-            "wrt": self.wrt,
-            "order": len(self.coefficients) - 1,
-            "coefficients": self.coefficients,
-            "derivatives": self.derivatives,
-        }
-
-
-def taylor(expr: Expression | str, at: Mapping[str, Any], order: int, wrt: str | None = None) -> TaylorSeries:
-    """Taylor coefficients up to `order` at the point, by one sweep of series arithmetic.
-
-    >>> adcalc.taylor("exp(x)", at={"x": 0}, order=3).coefficients
-    [1.0, 1.0, 0.5, 0.16666666666666666]
-    """
-    expression = as_expression(expr)
-    if expression.program is not None:
-        from ..answers.program_derivatives import require_scalars
-
-        require_scalars(expression, at, "Taylor mode", "try `adcalc hessian` or `adcalc hvp`")
-    if order < 0:
-        raise UsageError(f"--order must be 0 or more, got {order}")
-    if wrt is None:
-        if len(expression.variables) != 1:
-            shown = ", ".join(expression.variables) or "none"
-            raise UsageError(f"Taylor mode needs one variable or --wrt (variables: {shown})")
-        wrt = expression.variables[0]
-    if wrt not in at:
-        raise UsageError(f"give the expansion point of {wrt} with --at {wrt}=...")
-    point = dict(at)
-    point[wrt] = Series([float(at[wrt]), 1.0] + [0.0] * (order - 1))
-    if order == 0:
-        point[wrt] = Series([float(at[wrt])])
-    order_nodes = topological_order(expression.root)
-    result = values_of(order_nodes, point)[expression.root]
-    coefficients = _lift(result, order + 1) if isinstance(result, Series) else _lift(float(result), order + 1)
-    return TaylorSeries(expression.label, _used(expression, at), wrt, [float(c) for c in coefficients])

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..ir.shapes import RULES
 from ..ops.registry import OpDef, apply, exp, register, register_kind, where
+from ..ops.scalar import SCALAR
 
 ARRAY = {"array": True}  # OpDef.extra: not element-wise (reverse mode must not mask per element)
 
@@ -204,6 +205,18 @@ define(
 for _name, _doc in [("eye_like", "identity of A's size"), ("count", "number of elements")]:
     register(OpDef(_name, 1, (None,), (None,), zero_derivative=True, doc=_doc, extra=ARRAY))
 register(OpDef("prod_others", 1, None, None, doc="Π_{j≠i} xⱼ for each i", extra=ARRAY))
+
+
+# --- a broadcast cotangent summed back to its input's shape (reverse mode on shaped graphs) ----
+unbroadcast = _op("unbroadcast")
+define(
+    "unbroadcast", 2,
+    (lambda g, like, out, dg: unbroadcast(dg, like), None),
+    # a sum over the broadcast axes: its transpose spreads h back over g's shape
+    (lambda g, like, out, h: expand(h, g), None),
+    "g summed over the axes along which it was broadcast from the shape of `like`",
+)  # fmt: skip
+SCALAR.setdefault("unbroadcast", lambda g, like: g)  # two scalars: nothing was broadcast
 
 
 @functools.cache

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ..ir.shapes import fit_shape
+
 
 def _key(key: Any) -> tuple[Any, ...]:
     # ints pick an element, (start, stop) pairs a range (0-based, stop exclusive, as numpy)
@@ -114,6 +116,7 @@ def values() -> dict[str, Callable[..., Any]]:
         "prod_others": _prod_others,
         "put": _put,
         "take": lambda g, i: g[int(i)],
+        "unbroadcast": fit_shape,
     }
     return table
 

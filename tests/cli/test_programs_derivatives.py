@@ -213,7 +213,7 @@ def test_direction_of_the_wrong_shape_is_one_clear_error(capsys: pytest.CaptureF
         ["jvp", str(EXAMPLES / "rosenbrock.adl"), "--at", POINTS["rosenbrock"], "--dir", "x=[1,0]"], capsys
     )
     assert done.code == 2 and done.stderr.count("\n") <= 2
-    assert "--dir x is declared [4]" in done.stderr and "Traceback" not in done.stderr
+    assert "direction x has shape [2] but x is [4]" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_forward_mode_gradient_of_a_matrix_input(capsys: pytest.CaptureFixture[str]) -> None:

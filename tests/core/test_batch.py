@@ -35,7 +35,7 @@ def hand_workload(x: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 def workload_plan(order: int = 1, block: int | None = None) -> adcalc.batch.Plan:
-    names, nodes = derivative_outputs(adcalc.parse(WORKLOAD).root, NAMES, order)
+    names, nodes = derivative_outputs(adcalc.parse(WORKLOAD).outputs, NAMES, order)
     result = plan(nodes, names, NAMES)
     if block is not None:
         result.block = block
@@ -55,7 +55,7 @@ def test_workload_matches_hand_gradient(rows: int, block: int | None) -> None:
 
 def test_hessian_matches_hand_formulas() -> None:
     # f = sin(x)*y + x^2 y^3: f_xx = -sin(x) y + 2 y^3, f_xy = cos(x) + 6 x y^2, f_yy = 6 x^2 y
-    names, nodes = derivative_outputs(adcalc.parse("sin(x)*y + x^2*y^3").root, ["x", "y"], 2)
+    names, nodes = derivative_outputs(adcalc.parse("sin(x)*y + x^2*y^3").outputs, ["x", "y"], 2)
     assert names == ["value", "d_x", "d_y", "d2_x_x", "d2_x_y", "d2_y_y"]
     x, y = np.linspace(-2, 2, 9), np.linspace(0.5, 3, 9)
     out = plan(nodes, names, ["x", "y"]).run([x, y])
@@ -66,7 +66,7 @@ def test_hessian_matches_hand_formulas() -> None:
 
 def test_branch_not_taken_leaks_no_nan() -> None:
     # d/dx where(x > 0, log(x), 0): 1/x where x > 0, exactly 0 elsewhere (not 0 * NaN)
-    names, nodes = derivative_outputs(adcalc.parse("where(x > 0, log(x), 0)").root, ["x"], 2)
+    names, nodes = derivative_outputs(adcalc.parse("where(x > 0, log(x), 0)").outputs, ["x"], 2)
     x = np.array([-1.0, 0.0, 2.0])
     out = plan(nodes, names, ["x"]).run([x])
     assert out[1].tolist() == [0.0, 0.0, 0.5]
@@ -86,7 +86,7 @@ OPS_EXPRESSIONS = [
 def test_kernel_agrees_with_scalar_path(text: str) -> None:
     # the generated numpy code against the math-module evaluator, point by point
     expression = adcalc.parse(text)
-    names, nodes = derivative_outputs(expression.root, ["x", "y"], 1)
+    names, nodes = derivative_outputs(expression.outputs, ["x", "y"], 1)
     x = np.array([0.3, -1.7, 2.5, 0.0, 1.25, -0.5])
     y = np.array([1.1, 0.4, 2.5, 3.0, -0.75, 0.5])
     out = plan(nodes, names, ["x", "y"]).run([x, y])
@@ -124,7 +124,7 @@ def test_signed_zero_and_nan_constants_stay_distinct() -> None:
 
 def test_output_that_is_a_variable_or_constant() -> None:
     # d/dx (x*y) = y (a variable), d/dy (3*x + y) = 1 (a constant): both copied into their slots
-    names, nodes = derivative_outputs(adcalc.parse("x*y + 3*x + y").root, ["x", "y"], 1)
+    names, nodes = derivative_outputs(adcalc.parse("x*y + 3*x + y").outputs, ["x", "y"], 1)
     out = plan(nodes, names, ["x", "y"]).run([np.array([1.0, 2.0]), np.array([5.0, 7.0])])
     assert out[1].tolist() == [8.0, 10.0] and out[2].tolist() == [2.0, 3.0]
 
@@ -139,11 +139,11 @@ def test_broadcast_columns_gives_per_row_shapes() -> None:
 
 def test_evaluate_rows_marks_missing_and_undefined_rows() -> None:
     expression = adcalc.parse("log(x) * y")
-    names, nodes = derivative_outputs(expression.root, ["x", "y"], 1)
+    names, nodes = derivative_outputs(expression.outputs, ["x", "y"], 1)
     run = plan(nodes, names, ["x", "y"])
     x = np.array([1.0, -1.0, np.nan, 4.0, 2.0])
     y = np.array([2.0, 3.0, 1.0, 1.0, 1.0])
-    rows = evaluate_rows(run, expression.root, {"x": x, "y": y}, {4: "non-numeric value 'a' for y"})
+    rows = evaluate_rows(run, [expression.root], {"x": x, "y": y}, {4: "non-numeric value 'a' for y"})
     assert rows.failed.tolist() == [False, True, True, False, True]
     assert rows.errors == {
         1: "log(-1) is undefined",
@@ -158,5 +158,5 @@ def test_evaluate_rows_marks_missing_and_undefined_rows() -> None:
 def test_domain_error_names_the_node_inside_a_product() -> None:
     expression = adcalc.parse("x * sqrt(y - 2)")
     run = plan([expression.root], ["value"], ["x", "y"])
-    rows = evaluate_rows(run, expression.root, {"x": np.array([1.0, 1.0]), "y": np.array([3.0, 1.0])})
+    rows = evaluate_rows(run, [expression.root], {"x": np.array([1.0, 1.0]), "y": np.array([3.0, 1.0])})
     assert rows.errors == {1: "sqrt(-1) is undefined"}
