@@ -84,6 +84,15 @@ def _cofactor_jvp(a: Any, e: Any) -> Any:
     return sign * u @ m @ vt
 
 
+def _norm(x: Any) -> Any:
+    # ‖x‖ = m ‖x/m‖ with m = max |xᵢ|: no underflow to 0 at 1e-200 (whose gradient x/‖x‖ is
+    # a unit vector, not the convention 0 of x = 0) and no overflow to inf at 1e200
+    top = np.max(np.abs(x))
+    if top == 0 or not np.isfinite(top):
+        return np.float64(top)
+    return np.float64(top * np.sqrt(np.sum(np.square(x / top))))
+
+
 def _logsumexp(x: Any) -> Any:
     top = np.max(x)
     if not np.isfinite(top):
@@ -193,7 +202,7 @@ def values() -> dict[str, Callable[..., Any]]:
         "sum": lambda x: np.float64(np.sum(x)),
         "mean": lambda x: np.float64(np.mean(x)),
         "prod": lambda x: np.float64(np.prod(x)),
-        "norm": lambda x: np.float64(np.linalg.norm(x)),
+        "norm": _norm,
         "logsumexp": _logsumexp,
         "softmax": _softmax,
         "trace": lambda a: np.float64(np.trace(a)),
