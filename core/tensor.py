@@ -135,7 +135,7 @@ def _over(g: Node, n: Node, seen: dict[Node, Node | None], depth: int) -> Node |
     if g in seen:
         return seen[g]
     found: Node | None = None
-    if g.op == "const" and g.payload == 0:
+    if g.op == "const" and isinstance(g.payload, float | int) and g.payload == 0:
         found = g
     elif depth < 64 and g.inputs:
         parts = [_over(i, n, seen, depth + 1) if isinstance(i, Node) else None for i in g.inputs]
@@ -152,7 +152,7 @@ def _over(g: Node, n: Node, seen: dict[Node, Node | None], depth: int) -> Node |
             found = parts[0] + parts[1] if g.op == "add" else parts[0] - parts[1]
         elif g.op == "where" and parts[1] is not None and parts[2] is not None:
             found = where(a, parts[1], parts[2])
-        elif g.op == "pow" and a is n and rest[0].op == "const" and rest[0].payload >= 1:
+        elif g.op == "pow" and a is n and isinstance(rest[0].payload, float | int) and rest[0].payload >= 1:
             found = a ** (rest[0].payload - 1.0)
     seen[g] = found
     return found
