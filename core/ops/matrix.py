@@ -1,9 +1,16 @@
 """Vector and matrix ops: one registry entry each, with the matrix-calculus rules.
 
 Every rule is the textbook identity for the whole matrix, never an element-by-element expansion:
-d det(A) = det(A) tr(A⁻¹ dA) gives the cotangent g·det(A)·A⁻ᵀ, d log det A = tr(A⁻¹ dA) gives
-g·A⁻ᵀ, d A⁻¹ = −A⁻¹ dA A⁻¹ gives −A⁻ᵀ g A⁻ᵀ, and so on. Rules are written in op functions, so
-they run on numpy arrays (the values of programs) and build graphs when given nodes.
+d det(A) = tr(adj(A) dA) gives the cotangent g·C(A) with C = adj(A)ᵀ the cofactor matrix (det(A)
+A⁻ᵀ away from singular A, but finite at it), d log det A = tr(A⁻¹ dA) gives g·A⁻ᵀ, d A⁻¹ =
+−A⁻¹ dA A⁻¹ gives −A⁻ᵀ g A⁻ᵀ, and so on. Rules are written in op functions, so they run on numpy
+arrays (the values of programs) and build graphs when given nodes; the helpers the rules use have
+rules of their own, so Hessians (forward over the reverse-mode graph) work.
+
+Conventions where a derivative does not exist (tests/core/test_matrix_hard_points.py checks each):
+norm at x = 0 has gradient 0 (a subgradient) and Hessian 0 (‖tv‖ is linear along every ray);
+inv, solve and the derivatives of logdet at a singular A are NaN (A⁻¹ does not exist; see
+tensor_values.singular for "singular"), and logdet of a singular A is −inf.
 
 Arguments known when the program is compiled (the n of eye(n), an index, a literal's numbers)
 are `Static` tuples held by constant nodes. Numpy is imported only when an array op is evaluated
@@ -16,6 +23,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import MissingRule
+from ..ir.nodes import Node, const
 from ..ir.shapes import RULES
 from ..ops.registry import OpDef, apply, exp, register, register_kind, where
 from ..ops.scalar import SCALAR
@@ -36,9 +45,10 @@ def _op(name: str) -> Callable[..., Any]:
 (matmul, transpose, dot, outer, inv, solve, diag, trace, reshape, index) = map(
     _op, "matmul transpose dot outer inv solve diag trace reshape index".split()
 )
-(ga, gb, expand, eye_like, reshape_as, unindex, count, prod_others, put, take) = map(
-    _op, "matmul_ga matmul_gb expand eye_like reshape_as unindex count prod_others put take".split()
+(ga, gb, expand, eye_like, reshape_as, unindex, count, put, take) = map(
+    _op, "matmul_ga matmul_gb expand eye_like reshape_as unindex count put take".split()
 )
+undiag, cofactor, cofactor_jvp = map(_op, "undiag cofactor cofactor_jvp".split())
 sum_ = _op("sum")
 
 
@@ -101,11 +111,59 @@ define(
     (lambda x, out, g: g * prod_others(x),),
     "product of all elements",
 )
+
+
+def _norm_vjp(x: Any, out: Any, g: Any) -> Any:
+    # x̄ = g x / ‖x‖, and 0 at x = 0 (a subgradient) instead of 0/0. Building a gradient graph, a
+    # g that is a multiple of ‖x‖ (2‖x‖ from ‖x‖², from pow's rule) is divided out exactly,
+    # giving x̄ = (g/‖x‖) x: equal for x ≠ 0 and continuous at 0, so forward mode over it gets the
+    # Hessian 2I of ‖x‖² at 0, where the masked form would give a silent 0.
+    if isinstance(g, Node) and isinstance(out, Node):
+        quotient = _over(g, out, {}, 0)
+        if quotient is not None:
+            return quotient * x
+    return where(out, g * x / where(out, out, 1.0), 0.0 * x)
+
+
+def _over(g: Node, n: Node, seen: dict[Node, Node | None], depth: int) -> Node | None:
+    """g / n as a graph without division, when g is structurally a multiple of n, else None.
+
+    Exact algebra: n/n = 1, (a b)/n = (a/n) b, (a ± b)/n = a/n ± b/n, (n^p)/n = n^(p−1) for a
+    constant p ≥ 1, where(c, a, b)/n = where(c, a/n, b/n), 0/n = 0.
+    """
+    if g is n:
+        return const(1.0)
+    if g in seen:
+        return seen[g]
+    found: Node | None = None
+    if g.op == "const" and isinstance(g.payload, float | int) and g.payload == 0:
+        found = g
+    elif depth < 64 and g.inputs:
+        parts = [_over(i, n, seen, depth + 1) if isinstance(i, Node) else None for i in g.inputs]
+        a, *rest = g.inputs
+        if g.op == "mul" and parts[0] is not None:
+            found = parts[0] * rest[0]
+        elif g.op == "mul" and parts[1] is not None:
+            found = a * parts[1]
+        elif g.op == "div" and parts[0] is not None:
+            found = parts[0] / rest[0]
+        elif g.op == "neg" and parts[0] is not None:
+            found = -parts[0]
+        elif g.op in ("add", "sub") and None not in parts:
+            found = parts[0] + parts[1] if g.op == "add" else parts[0] - parts[1]
+        elif g.op == "where" and parts[1] is not None and parts[2] is not None:
+            found = where(a, parts[1], parts[2])
+        elif g.op == "pow" and a is n and isinstance(rest[0].payload, float | int) and rest[0].payload >= 1:
+            found = a ** (rest[0].payload - 1.0)
+    seen[g] = found
+    return found
+
+
 define(
     "norm", 1,
     # d‖x‖ = xᵀdx / ‖x‖; 0 at x = 0 (a subgradient) instead of 0/0
-    (lambda x, out, dx: where(out, sum_(x * dx) / out, 0.0),),
-    (lambda x, out, g: where(out, g * x / where(out, out, 1.0), 0.0 * x),),
+    (lambda x, out, dx: where(out, sum_(x * dx) / where(out, out, 1.0), 0.0),),
+    (_norm_vjp,),
     "Euclidean (Frobenius) norm",
 )
 define(
@@ -127,10 +185,32 @@ define(
 define("trace", 1, (lambda a, out, da: trace(da),), (lambda a, out, g: g * eye_like(a),), "trace(A) = Σ Aᵢᵢ")
 define(
     "det", 1,
-    # Jacobi's formula: d det A = det A · tr(A⁻¹ dA), so Ā = g det(A) A⁻ᵀ
-    (lambda a, out, da: out * trace(matmul(inv(a), da)),),
-    (lambda a, out, g: (g * out) * transpose(inv(a)),),
+    # Jacobi's formula: d det A = tr(adj(A) dA) = Σ C(A) ⊙ dA, so Ā = g C(A), with C = adj(A)ᵀ the
+    # cofactor matrix: det(A) A⁻ᵀ when A is invertible, and finite (exact) when it is not
+    (lambda a, out, da: sum_(cofactor(a) * da),),
+    (lambda a, out, g: g * cofactor(a),),
     "determinant",
+)
+define(
+    "cofactor", 1,
+    # C(A) = ∂ det/∂A; its derivative is the second derivative of det, d C(A)[E] (cofactor_jvp),
+    # a symmetric bilinear form: ⟨H, d C[E]⟩ = d² det[H, E] = ⟨d C[H], E⟩, so Ā = d C[H]
+    (lambda a, out, da: cofactor_jvp(a, da),),
+    (lambda a, out, h: cofactor_jvp(a, h),),
+    "cofactor matrix adj(A)ᵀ = ∂ det A/∂A (exact at singular A)",
+)
+
+
+def _third_derivative_of_det(*args: Any) -> Any:
+    raise MissingRule("third derivatives of det are not implemented (cofactor_jvp has no rule for A)")
+
+
+define(
+    "cofactor_jvp", 2,
+    # linear in E and self-adjoint (see cofactor); its derivative in A would be d³ det
+    (_third_derivative_of_det, lambda a, e, out, de: cofactor_jvp(a, de)),
+    (_third_derivative_of_det, lambda a, e, out, h: cofactor_jvp(a, h)),
+    "d C(A)[E]: the second derivative of det as a matrix",
 )
 define(
     "logdet", 1,
@@ -153,7 +233,14 @@ define(
     (lambda a, b, out, g: -ga(solve(transpose(a), g), a, out), lambda a, b, out, g: solve(transpose(a), g)),
     "solve(A, b) = A⁻¹ b, without forming the inverse",
 )
-define("diag", 1, (lambda a, out, da: diag(da),), (lambda a, out, g: diag(g),), "diag(v), diag(A)")
+define(
+    "diag", 1,
+    # linear: the cotangent of a vector v is the diagonal of G; of an m×n matrix A, the m×n
+    # matrix with g on its diagonal (undiag), so a non-square A gets a cotangent of its shape
+    (lambda a, out, da: diag(da),),
+    (lambda a, out, g: undiag(g, a),),
+    "diag(v), diag(A)",
+)
 
 # --- construction, shape and indexing: static arguments have no rules ---------------------------
 register(OpDef("eye", 1, (None,), (None,), zero_derivative=True, doc="eye(n): identity matrix", extra=ARRAY))
@@ -197,6 +284,13 @@ define(
     "zeros shaped like `like` with d at slot i",
 )
 define(
+    "undiag", 2,
+    # linear in g; its transpose reads the diagonal back: diag(h) in both cases
+    (lambda g, a, out, dg: undiag(dg, a), None),
+    (lambda g, a, out, h: diag(h), None),
+    "cotangent of a in diag(a): diag of g (a vector a), g on the diagonal of a's shape (a matrix a)",
+)
+define(
     "take", 2,
     (lambda g, i, out, dg: take(dg, i), None),
     (lambda g, i, out, h: put(h, g, i), None),
@@ -204,7 +298,43 @@ define(
 )
 for _name, _doc in [("eye_like", "identity of A's size"), ("count", "number of elements")]:
     register(OpDef(_name, 1, (None,), (None,), zero_derivative=True, doc=_doc, extra=ARRAY))
-register(OpDef("prod_others", 1, None, None, doc="Π_{j≠i} xⱼ for each i", extra=ARRAY))
+
+
+@functools.cache
+def prod_op(m: int) -> str:
+    """Registry name of yᵢ = D^(m+1) Π x [eᵢ, d₁, ..., dₘ] (m = 0: prod_others, Π_{j≠i} xⱼ).
+
+    The derivatives of Π x form a symmetric multilinear family, so each member's rules are the
+    next one: d/dx [dx] = prod_op(m+1)(x, d.., dx), d/d d_r [δ] = prod_op(m)(x, .., δ, ..), and
+    the cotangents (⟨h, y'⟩ = D^(m+2) Π [h, d.., e]): x̄ = prod_op(m+1)(x, h, d..) and
+    d̄_r = prod_op(m)(x, h, d without d_r). No division anywhere, so zeros are fine.
+    """
+    name = "prod_others" if m == 0 else f"prod_others{m}"
+
+    def jvp_d(r: int) -> Callable[..., Any]:
+        return lambda *args: apply(name, *args[: 1 + r], args[-1], *args[2 + r : m + 1])
+
+    def vjp_d(r: int) -> Callable[..., Any]:
+        return lambda *args: apply(name, args[0], args[-1], *args[1 : 1 + r], *args[2 + r : m + 1])
+
+    jvp_x = lambda *args: apply(prod_op(m + 1), *args[: m + 1], args[-1])
+    vjp_x = lambda *args: apply(prod_op(m + 1), args[0], args[-1], *args[1 : m + 1])
+    jvps = (jvp_x, *map(jvp_d, range(m)))
+    vjps = (vjp_x, *map(vjp_d, range(m)))
+    define(name, m + 1, jvps, vjps, "Π_{j≠i} xⱼ for each i" if m == 0 else f"D^{m + 1} Π x [eᵢ, d₁..d{m}]")
+    add_values({name: _prod_directions_value})
+    return name
+
+
+def _prod_directions_value(x: Any, *directions: Any) -> Any:
+    from .matrix_values import prod_directions
+
+    return prod_directions(x, *directions)
+
+
+def prod_others(x: Any) -> Any:
+    """Π_{j≠i} xⱼ for each i (the gradient of prod)."""
+    return apply(prod_op(0), x)
 
 
 # --- a broadcast cotangent summed back to its input's shape (reverse mode on shaped graphs) ----
@@ -276,6 +406,10 @@ def add_values(table: dict[str, Callable[..., Any]]) -> None:
         from ..kinds import arrays
 
         arrays.NUMPY.update(table)
+
+
+for _m in range(3):  # prod's derivatives to third order exist from the start; higher ones on demand
+    prod_op(_m)
 
 
 def _apply_static(name: str, *args: Any) -> Any:
