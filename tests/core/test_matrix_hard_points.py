@@ -20,8 +20,8 @@ import adcalc
 import mpmath
 import numpy as np
 import pytest
-from adcalc.ops import matrix as tensor
 from adcalc.errors import MissingRule
+from adcalc.ops import matrix as tensor
 from adcalc.ops.registry import OPS, apply
 
 tensor.numpy_values()
