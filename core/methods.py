@@ -182,13 +182,15 @@ def _complex_step(
 def _symbolic(
     expression: Expression, at: Mapping[str, Any], names: list[str]
 ) -> tuple[dict[str, float], str]:
+    from .custom import visible
     from .printer import parse_bindings
     from .symbolic import diff
 
     derivative = diff(expression, names)
     partials, size = {}, 0
     for name in names:
-        graph = parse_bindings(derivative.text[name])[0]  # the printed text, parsed back
+        with visible(expression.program):  # the program's own ops, by the names printed
+            graph = parse_bindings(derivative.text[name])[0]  # the printed text, parsed back
         size += len(derivative.text[name])
         partials[name] = float(_value(topological_order(graph), graph, at))
     return partials, f"diff, print ({size} chars), parse, evaluate"

@@ -69,6 +69,8 @@ class Program:
     inputs: dict[str, Shape]
     shapes: dict[Node, Shape] = field(default_factory=dict)
     order: tuple[Node, ...] = ()  # the nodes the outputs need, inputs first
+    # custom.Registrations: the registry entries of this program's ops live as long as it does
+    definitions: Any = field(default=None, compare=False, repr=False)
 
     def shape(self, n: Node) -> Shape:
         """The node's shape (() for a scalar)."""
@@ -90,7 +92,8 @@ class Builder:
         self.inputs: dict[str, Shape] = {}
         self.params: dict[str, Node] = {}
         self.functions: dict[str, Function] = {}
-        self.custom: dict[str, Any] = {}  # op name -> custom.CustomOp
+        self.custom: dict[str, Any] = {}  # op name -> calls.CustomOp
+        self.definitions: Any = None  # custom.Registrations of those ops, handed to the Program
         self.outputs: dict[str, Node] = {}
         self.calling: list[str] = []
         self.one_branch: dict[str, Span | None] = {}
@@ -288,7 +291,7 @@ class Builder:
                 needed.update(n.inputs)
         kept.reverse()
         shapes = {n: s for n, s in self.shapes.items() if n in needed}
-        return Program(tuple(self.outputs.items()), dict(self.inputs), shapes, tuple(kept))
+        return Program(tuple(self.outputs.items()), dict(self.inputs), shapes, tuple(kept), self.definitions)
 
 
 def bind(program: Program, at: Mapping[str, Any]) -> dict[str, Any]:

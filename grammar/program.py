@@ -12,6 +12,7 @@ import functools
 import gc
 from typing import Any
 
+from adcalc import custom
 from adcalc.elementary import CONSTANTS
 from adcalc.errors import ParseError, Span
 from adcalc.program import Builder, Function, Program, ProgramError, Redefinition, Scope
@@ -217,8 +218,11 @@ class ProgramCode(Transformer):
         value, rules = rest[1], rest[-1]
 
         def run(b: Builder, env: dict) -> None:
+            custom.check_name(name, span)  # `op add(a, b)` must not replace the built-in add
             calls.check_new_function(b, name, names, span)
-            b.custom[name] = calls.CustomOp(name, names, value, rules, span)
+            if b.definitions is None:  # the program keeps its ops' registry entries alive
+                b.definitions = custom.Registrations()
+            b.custom[name] = calls.CustomOp(name, names, value, rules, span, b.definitions)
 
         return _code(run, span)
 
