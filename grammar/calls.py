@@ -157,25 +157,31 @@ class CustomOp:
         value = self.value(inner, env)
         for extra in ("out", "g"):
             env[extra] = inner.var(extra, inner.shape(value), self.span)
+        value_graph = custom.template(value, self.parameters)
+        elementwise = not any(OPS[n.op].extra.get("array") for n in value_graph.order if n.inputs)
         rules, cotangents = [], []
         for parameter, shape, code in zip(self.parameters, shapes, self.rules, strict=True):
             rule = code(inner, env)
-            if broadcast("grad", [inner.shape(rule), shape], code.span) != shape:
-                got = show(inner.shape(rule))
-                raise ShapeError(f"grad rule for {parameter} has shape {got}, not {show(shape)}", code.span)
             uses_g = any(n.op == "var" and n.payload == "g" for n in custom.template(rule, ()).order)
             # the rule as the map g -> cotangent of the parameter: a partial P is g ⊙ P (g first,
             # as printed derivatives have always read), summed back to the parameter's shape
             cotangent = rule if uses_g else inner.make("mul", (env["g"], rule), code.span)
-            if inner.shape(cotangent) != shape:
-                cotangent = inner.make("sum_like", (cotangent, env[parameter]), code.span)
+            # x̄ must have x's shape: a smaller cotangent is spread over it, a partial's g ⊙ P that
+            # x was broadcast into is summed back (for an element-wise op the sweeps do that, as
+            # for built-in ops: reverse mode masks g ⊙ P element by element first); a cotangent
+            # rule may not be larger than x
+            got, joint = inner.shape(cotangent), broadcast("grad", [inner.shape(cotangent), shape], code.span)
+            if joint != shape and (uses_g or joint != got):
+                got = show(inner.shape(rule))
+                raise ShapeError(f"grad rule for {parameter} has shape {got}, not {show(shape)}", code.span)
+            if got != shape and not elementwise:  # element-wise: the sweeps sum broadcasts back
+                spread = "expand" if joint == shape else "sum_like"
+                cotangent = inner.make(spread, (cotangent, env[parameter]), code.span)
             rules.append(rule)
             cotangents.append(cotangent)
         leaves = (*self.parameters, "out", "g")
-        value_graph = custom.template(value, self.parameters)
         graphs = [custom.template(rule, leaves) for rule in rules]
         maps = [custom.template(c, leaves) for c in cotangents]
-        elementwise = not any(OPS[n.op].extra.get("array") for n in value_graph.order if n.inputs)
         signature = custom.Signature(self.parameters, shapes, inner.shape(value), dict(inner.shapes))
         text = f"{self.name}({', '.join(self.parameters)})"
         return custom.define_op(
