@@ -294,7 +294,7 @@ register(
         extra=tensor.ARRAY,
     )
 )  # fmt: skip
-scalar.SCALAR["sum_like"] = lambda g, like: g  # two numbers: nothing was broadcast
+# no scalar value function: a sum_like node only appears where a template's shapes differ (arrays)
 tensor.add_values({"sum_like": _sum_like_values})
 RULES["sum_like"] = lambda shapes, statics, span: shapes[1]
 RESERVED = RESERVED | {"sum_like"}
