@@ -51,7 +51,8 @@ def tree(expression: Any) -> tuple[Any, int, int]:
         if not n.inputs:
             return f"[cyan]{escape(_leaf(n))}[/cyan]" if n.op == "var" else escape(_leaf(n))
         symbol = OPS[n.op].symbol if n.op in OPS else None
-        shown = f"{n.op} {escape(symbol)}" if symbol else n.op
+        name = OPS[n.op].extra.get("shown", n.op) if n.op in OPS else n.op  # a custom op: as written
+        shown = f"{name} {escape(symbol)}" if symbol else name
         mark = "  [yellow](shared)[/yellow]" if uses[n] > 1 else ""
         return f"[bold]{shown}[/bold]  [dim]{labels[n]}[/dim]{mark}"
 
@@ -83,7 +84,8 @@ def dot(expression: Any) -> str:
     labels = _labels(order)
     for n in order:
         if n.inputs:
-            label, shape = f"{n.op}\\n{labels[n]}", "box"
+            name = OPS[n.op].extra.get("shown", n.op) if n.op in OPS else n.op  # a custom op: as written
+            label, shape = f"{name}\\n{labels[n]}", "box"
         else:
             label, shape = _leaf(n), "ellipse" if n.op == "var" else "plaintext"
         lines.append(f'  {ids[n]} [label="{label}", shape={shape}];')
@@ -106,7 +108,8 @@ def as_dict(expression: Any) -> dict[str, Any]:
     uses = _uses(order)
     nodes = []
     for n in order:
-        entry: dict[str, Any] = {"id": ids[n], "op": n.op, "inputs": [ids[i] for i in n.inputs]}
+        op = OPS[n.op].extra.get("shown", n.op) if n.op in OPS else n.op  # a custom op: as written
+        entry: dict[str, Any] = {"id": ids[n], "op": op, "inputs": [ids[i] for i in n.inputs]}
         if n.op == "const":
             entry["value"] = n.payload
         elif n.op == "var":

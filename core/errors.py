@@ -96,6 +96,10 @@ class BadValue(AdcalcError):
     """Bad value."""
 
 
+class Redefinition(AdcalcError):
+    """Redefinition."""
+
+
 class UsageError(AdcalcError):
     """Bad usage."""
 

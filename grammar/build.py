@@ -99,11 +99,17 @@ class BuildGraph(Transformer):
 
     def apply_function(self, name: str, arguments: list[Node], span: Span) -> Node:
         """The node for `name(arguments)`, checking the name and the argument count."""
-        if name not in FUNCTIONS:
-            raise UnknownFunction(_suggest(name, FUNCTIONS), span)
         whole = span
         for argument in arguments:
             whole = whole.cover(argument.span)
+        if name not in FUNCTIONS:
+            from adcalc.ops.custom import visible_op  # a program's own op, only inside custom.visible
+
+            op = visible_op(name)
+            if op is None:
+                raise UnknownFunction(_suggest(name, FUNCTIONS), span)
+            check_arity(name, len(arguments), OPS[op].arity, span)
+            return self.make(op, tuple(arguments), whole)
         return scalar_call(lambda op, inputs: self.make(op, inputs, whole), name, arguments, span)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from adcalc.errors import AdcalcError, Span
+from adcalc.errors import AdcalcError, Redefinition, Span
 from adcalc.ir.graph import Graph
 from adcalc.ir.nodes import Node, _payload_key
 from adcalc.ir.shapes import RULES, Shape, infer
@@ -38,10 +38,6 @@ class ProgramError(AdcalcError):
 
 class UndefinedName(AdcalcError):
     """Undefined name."""
-
-
-class Redefinition(AdcalcError):
-    """Redefinition."""
 
 
 class TooLarge(AdcalcError):
@@ -73,7 +69,8 @@ class Builder:
         self.inputs: dict[str, Shape] = {}
         self.params: dict[str, Node] = {}
         self.functions: dict[str, Function] = {}
-        self.custom: dict[str, Any] = {}  # op name -> custom.CustomOp
+        self.custom: dict[str, Any] = {}  # op name -> calls.CustomOp
+        self.definitions: Any = None  # custom.Registrations of those ops, handed to the Program
         self.outputs: dict[str, Node] = {}
         self.calling: list[str] = []
         self.one_branch: dict[str, Span | None] = {}
@@ -272,9 +269,9 @@ class Builder:
         kept.reverse()
         shapes = {n: s for n, s in self.shapes.items() if n in needed}
         inputs = {name: tuple(shape) for name, shape in self.inputs.items()}
-        keep = tuple(self.custom.values())
         return Graph(
-            tuple(self.outputs.items()), inputs, tuple(kept), shapes, source, self.source_name, True, keep
+            tuple(self.outputs.items()), inputs, tuple(kept), shapes, source, self.source_name, True,
+            self.definitions,  # its custom ops' registry entries live as long as the graph
         )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from adcalc.errors import ArityError, Span, UnknownFunction
 from adcalc.grammar.builder import Builder, ProgramError, Redefinition, Scope
 from adcalc.ir.nodes import Node
-from adcalc.ir.shapes import RULES, Shape, ShapeError, broadcast, show, stack_shape
+from adcalc.ir.shapes import Shape, ShapeError, broadcast, show, stack_shape
 from adcalc.ops import custom
 from adcalc.ops import matrix as tensor
 from adcalc.ops.elementary import ALIASES, VARIADIC
@@ -116,69 +116,75 @@ def index(b: Builder, x: Node, items: list[Any], env: dict[str, Node], span: Spa
 
 @dataclass
 class CustomOp:
-    """An `op` definition: value and gradient expressions, registered as an op at first use."""
+    """An `op` definition of one program: registered once per argument shapes, at first use."""
 
     name: str
     parameters: tuple[str, ...]
     value: Any
     rules: list[Any]
     span: Span | None
-    registry_name: str | None = None
-    out_shapes: dict[tuple[Shape, ...], Shape] = field(default_factory=dict)
+    owner: custom.Registrations  # kept by the program: its entries go when the program goes
+    specialized: dict[tuple[Shape, ...], str] = field(default_factory=dict)  # shapes -> registry name
+    building: bool = False
 
     def apply(self, b: Builder, arguments: list[Node], span: Span | None) -> Node:
-        """One node of the registered op (its shape from the value expression)."""
+        """One node of the op's entry for these argument shapes (templates built at those shapes)."""
         if len(arguments) != len(self.parameters):
             count = len(self.parameters)
             raise ArityError(f"{self.name}() takes {count} argument{'s' * (count != 1)}", span)
-        if self.registry_name is None:
-            self.registry_name = self._register(b, [b.shape(a) for a in arguments])
-        return b.make(self.registry_name, tuple(arguments), span)
+        shapes = tuple(b.shape(a) for a in arguments)
+        name = self.specialized.get(shapes)
+        if name is None:
+            if self.building:
+                raise ProgramError(f"recursion: op '{self.name}' uses itself", span)
+            self.building = True
+            try:
+                name = self.specialized[shapes] = self._register(b, shapes)
+            finally:
+                self.building = False
+        return b.make(name, tuple(arguments), span)
 
-    def _graphs(self, b: Builder, shapes: list[Shape]) -> tuple[Builder, Node, list[Node]]:
-        inner = Builder(b.source_name)
-        inner.params, inner.functions, inner.custom = b.params, b.functions, b.custom
-        env = Scope({p: inner.var(p, s, self.span) for p, s in zip(self.parameters, shapes, strict=True)})
-        value = self.value(inner, env)
-        for extra in ("out", "g"):
-            env[extra] = inner.var(extra, inner.shape(value), self.span)
-        return inner, value, [rule(inner, env) for rule in self.rules]
-
-    def _register(self, b: Builder, shapes: list[Shape]) -> str:
-        if self.rules and len(self.rules) != len(self.parameters):
+    def _register(self, b: Builder, shapes: tuple[Shape, ...]) -> str:
+        if len(self.rules) != len(self.parameters):
             raise ProgramError(
                 f"op {self.name}: {len(self.parameters)} parameter(s) but {len(self.rules)} grad rule(s)",
                 self.span,
             )
         if {"g", "out"} & set(self.parameters):
             raise ProgramError(f"op {self.name}: 'g' and 'out' name the cotangent and value", self.span)
-        inner, value, rules = self._graphs(b, shapes)
-        for parameter, shape, rule in zip(self.parameters, shapes, rules, strict=True):
-            if broadcast("grad", [inner.shape(rule), shape], rule.span) != shape:
-                got = show(inner.shape(rule))
-                raise ShapeError(f"grad rule for {parameter} has shape {got}, not {show(shape)}", rule.span)
+        inner = Builder(b.source_name)
+        inner.params, inner.functions, inner.custom = b.params, b.functions, b.custom
+        env = Scope({p: inner.var(p, s, self.span) for p, s in zip(self.parameters, shapes, strict=True)})
+        value = self.value(inner, env)
+        for extra in ("out", "g"):
+            env[extra] = inner.var(extra, inner.shape(value), self.span)
         value_graph = custom.template(value, self.parameters)
+        elementwise = not any(OPS[n.op].extra.get("array") for n in value_graph.order if n.inputs)
+        rules, cotangents = [], []
+        for parameter, shape, code in zip(self.parameters, shapes, self.rules, strict=True):
+            rule = code(inner, env)
+            uses_g = any(n.op == "var" and n.payload == "g" for n in custom.template(rule, ()).order)
+            # the rule as the map g -> cotangent of the parameter: a partial P is g ⊙ P (g first,
+            # as printed derivatives have always read), summed back to the parameter's shape
+            cotangent = rule if uses_g else inner.make("mul", (env["g"], rule), code.span)
+            # x̄ must have x's shape: a smaller cotangent is spread over it, a partial's g ⊙ P that
+            # x was broadcast into is summed back (for an element-wise op the sweeps do that, as
+            # for built-in ops: reverse mode masks g ⊙ P element by element first); a cotangent
+            # rule may not be larger than x
+            got, joint = inner.shape(cotangent), broadcast("grad", [inner.shape(cotangent), shape], code.span)
+            if joint != shape and (uses_g or joint != got):
+                got = show(inner.shape(rule))
+                raise ShapeError(f"grad rule for {parameter} has shape {got}, not {show(shape)}", code.span)
+            if got != shape and not elementwise:  # element-wise: the sweeps sum broadcasts back
+                spread = "expand" if joint == shape else "sum_like"
+                cotangent = inner.make(spread, (cotangent, env[parameter]), code.span)
+            rules.append(rule)
+            cotangents.append(cotangent)
         leaves = (*self.parameters, "out", "g")
         graphs = [custom.template(rule, leaves) for rule in rules]
-        elementwise = not any(OPS[n.op].extra.get("array") for n in value_graph.order if n.inputs)
-        fingerprint = repr([_fingerprint(t) for t in (value_graph, *graphs)])
-        name = custom.define_op(self.name, fingerprint, value_graph, graphs, elementwise)
-        RULES[name] = self._shape_rule(b, elementwise)
-        return name
-
-    def _shape_rule(self, b: Builder, elementwise: bool) -> Any:
-        def rule(shapes: list[Shape], statics: list[Any], span: Span | None) -> Shape:
-            if elementwise:
-                return broadcast(self.name, shapes, span) if any(shapes) else ()
-            key = tuple(shapes)
-            if key not in self.out_shapes:
-                inner, value, _ = self._graphs(b, list(shapes))
-                self.out_shapes[key] = inner.shape(value)
-            return self.out_shapes[key]
-
-        return rule
-
-
-def _fingerprint(graph: custom.Template) -> list[Any]:
-    position = {n: k for k, n in enumerate(graph.order)}
-    return [(n.op, n.payload, [position[i] for i in n.inputs]) for n in graph.order]
+        maps = [custom.template(c, leaves) for c in cotangents]
+        signature = custom.Signature(self.parameters, shapes, inner.shape(value), dict(inner.shapes))
+        text = f"{self.name}({', '.join(self.parameters)})"
+        return custom.define_op(
+            self.owner, self.name, text, value_graph, graphs, maps, signature, elementwise
+        )

@@ -1,7 +1,7 @@
 """Program text to DAG: the LALR parser turns each statement into a closure, then the closures run.
 
 Parsing happens once; a loop body is a list of closures run once per iteration against the
-`Builder` (adcalc.program), which makes interned, shape-checked nodes. Every closure carries the
+`Builder` (adcalc.grammar.builder), which makes interned, shape-checked nodes. Every closure carries the
 span of its text, so errors name file:line:col however deep in a loop or a def they happen.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 from adcalc.errors import ParseError, Span
 from adcalc.grammar.builder import Builder, Function, ProgramError, Redefinition, Scope
 from adcalc.ir.graph import Graph
+from adcalc.ops import custom
 from adcalc.ops.elementary import CONSTANTS
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput
@@ -218,8 +219,11 @@ class ProgramCode(Transformer):
         value, rules = rest[1], rest[-1]
 
         def run(b: Builder, env: dict) -> None:
+            custom.check_name(name, span)  # `op add(a, b)` must not replace the built-in add
             calls.check_new_function(b, name, names, span)
-            b.custom[name] = calls.CustomOp(name, names, value, rules, span)
+            if b.definitions is None:  # the program keeps its ops' registry entries alive
+                b.definitions = custom.Registrations()
+            b.custom[name] = calls.CustomOp(name, names, value, rules, span, b.definitions)
 
         return _code(run, span)
 

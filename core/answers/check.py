@@ -186,13 +186,15 @@ def _complex_step(point: Point, shapes: Mapping[str, tuple[int, ...]]) -> tuple[
 def _symbolic(point: Point, names: list[str]) -> tuple[dict[str, float], str]:
     if not point.scalar:
         raise NotApplicable("diff prints scalar expressions only")
+    from ..ops.custom import visible
     from .diff import diff
     from .printer import parse_bindings
 
     derivative = diff(point.graph, names)
     partials, size = {}, 0
     for name in names:
-        graph = parse_bindings(derivative.text[name])[0]  # the printed text, parsed back
+        with visible(point.graph):  # the program's own ops, by the names printed
+            graph = parse_bindings(derivative.text[name])[0]  # the printed text, parsed back
         size += len(derivative.text[name])
         partials[name] = float(values_of(topological_order(graph), point.at)[graph])
     return partials, f"diff, print ({size} chars), parse, evaluate"

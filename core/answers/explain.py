@@ -115,7 +115,8 @@ def _primal_row(n: Node, k: int, names: Mapping[Node, str], values: Mapping[Node
         text = str(n.payload)
     else:
         text = expression_text(n, {i: names[i] for i in n.inputs if i in names})
-    return {"index": k, "name": names[n], "op": n.op, "expression": text, "value": values[n]}
+    op = OPS[n.op].extra.get("shown", n.op) if n.op in OPS else n.op  # a custom op: as written
+    return {"index": k, "name": names[n], "op": op, "expression": text, "value": values[n]}
 
 
 def _partial_text(n: Node, position: int, names: Mapping[Node, str]) -> str:

@@ -62,7 +62,8 @@ def op_text(op: str, pieces: Sequence[Piece]) -> Piece:
         return f"{_wrap(pieces[0], ATOM)}^{_wrap(pieces[1], UNARY)}", POWER
     if op in COMPARISONS:
         return f"{_wrap(pieces[0], SUM)} {COMPARISONS[op]} {_wrap(pieces[1], SUM)}", COMPARE
-    return f"{op}({', '.join(p[0] for p in pieces)})", ATOM
+    shown = OPS[op].extra.get("shown", op) if op in OPS else op  # a custom op: the name the user wrote
+    return f"{shown}({', '.join(p[0] for p in pieces)})", ATOM
 
 
 def _leaf(n: Node) -> Piece:

@@ -28,7 +28,7 @@ class Graph:
     source: str = ""
     name: str | None = None  # the file it came from
     declared: bool = False  # a program: its inputs (and so every shape) are declared
-    keep: tuple[Any, ...] = ()  # what the graph keeps alive: the custom ops it defines
+    definitions: Any = None  # ops.custom.Registrations: its custom ops live as long as the graph
     cache: dict[Any, Any] = field(default_factory=dict, repr=False)  # shape passes per signature
 
     @property
@@ -86,6 +86,6 @@ def combine(graphs: list[Graph]) -> Graph:
         shapes.update(g.shapes)
     order = tuple(topological_order([n for _, n in outputs]))
     source = ", ".join(g.source.strip() for g in graphs)
-    keep = tuple(k for g in graphs for k in g.keep)
+    definitions = next((g.definitions for g in graphs if g.definitions is not None), None)
     declared = all(g.declared for g in graphs)
-    return Graph(outputs, inputs, order, shapes, source, None, declared, keep)
+    return Graph(outputs, inputs, order, shapes, source, None, declared, definitions)
