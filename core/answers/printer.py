@@ -62,7 +62,11 @@ def op_text(op: str, pieces: Sequence[Piece]) -> Piece:
         return f"{_wrap(pieces[0], ATOM)}^{_wrap(pieces[1], UNARY)}", POWER
     if op in COMPARISONS:
         return f"{_wrap(pieces[0], SUM)} {COMPARISONS[op]} {_wrap(pieces[1], SUM)}", COMPARE
-    return f"{op}({', '.join(p[0] for p in pieces)})", ATOM
+    # min3, max4, ... are what max(a, b, c, ...) builds: print the name it is called by, so the
+    # text parses back to the same op (internal names are not callable)
+    definition = OPS.get(op)
+    called = definition.extra.get("variadic", op) if definition is not None else op
+    return f"{called}({', '.join(p[0] for p in pieces)})", ATOM
 
 
 def _leaf(n: Node) -> Piece:
