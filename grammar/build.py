@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from adcalc.errors import ArityError, ParseError, Span, UnknownFunction
 from adcalc.ir.nodes import Interner, Node
-from adcalc.ops.elementary import ALIASES, CONSTANTS, FUNCTIONS, VARIADIC
+from adcalc.ops.elementary import ALIASES, CONSTANTS, FUNCTIONS, VARIADIC, minmax_op, variadic_family
 from adcalc.ops.elementary import COMPARISONS as _SYMBOLS
 from adcalc.ops.registry import OPS
 from lark import Lark, Token, Transformer
@@ -116,14 +116,32 @@ class BuildGraph(Transformer):
 def scalar_call(
     make: Callable[[str, tuple[Node, ...]], Node], name: str, arguments: list[Node], span: Span
 ) -> Node:
-    """make(op, inputs) for a scalar function call: min/max of 2 or more fold pairwise, others checked."""
+    """make(op, inputs) for a scalar function call: min/max of 2 or more flattened, others checked."""
     op = ALIASES.get(name, name)
     if op in VARIADIC:
         if len(arguments) < 2:
             raise ArityError(f"{name}() takes 2 or more arguments, got {len(arguments)}", span)
-        return functools.reduce(lambda a, b: make(op, (a, b)), arguments)
+        operands = flatten_extremum(op, arguments)
+        if len(operands) == 1:  # max(x, x) is x
+            return operands[0]
+        return make(minmax_op(op, len(operands)), tuple(operands))
     check_arity(name, len(arguments), OPS[op].arity, span)
     return make(op, tuple(arguments))
+
+
+def flatten_extremum(family: str, arguments: list[Node]) -> list[Node]:
+    """The operands of one n-ary min or max: nested calls of the same kind spliced in, repeats dropped.
+
+    max(max(x, y), z) and max(x, max(y, z)) both become max(x, y, z), so a tie is split among
+    all tied arguments (1/3 each) whatever the nesting. Nodes are interned, so a repeated
+    subexpression is one node: max(max(x, y), max(x, z)) is max(x, y, z), not x counted twice,
+    which is exact (max is idempotent) and keeps x's share of a tie at 1/3, not 2/4.
+    """
+    operands: dict[Node, None] = {}  # insertion-ordered set: the first occurrence keeps its place
+    for argument in arguments:
+        nested = argument.inputs if variadic_family(argument.op) == family else (argument,)
+        operands.update(dict.fromkeys(nested))
+    return list(operands)
 
 
 def check_arity(name: str, count: int, arity: int | None, span: Span) -> None:

@@ -62,8 +62,12 @@ def op_text(op: str, pieces: Sequence[Piece]) -> Piece:
         return f"{_wrap(pieces[0], ATOM)}^{_wrap(pieces[1], UNARY)}", POWER
     if op in COMPARISONS:
         return f"{_wrap(pieces[0], SUM)} {COMPARISONS[op]} {_wrap(pieces[1], SUM)}", COMPARE
-    shown = OPS[op].extra.get("shown", op) if op in OPS else op  # a custom op: the name the user wrote
-    return f"{shown}({', '.join(p[0] for p in pieces)})", ATOM
+    # the name it is called by, so the text parses back to the same op: a custom op's name as the
+    # user wrote it; max(a, b, c) for max3 (internal registry names are not callable)
+    definition = OPS.get(op)
+    extra = definition.extra if definition is not None else {}
+    called = extra.get("shown") or extra.get("variadic") or op
+    return f"{called}({', '.join(p[0] for p in pieces)})", ATOM
 
 
 def _leaf(n: Node) -> Piece:

@@ -19,6 +19,7 @@ import numpy as np
 from ..codegen.python import _literal
 from ..ir.nodes import Node, _payload_key, topological_order
 from ..kinds.arrays import NUMPY
+from ..ops.registry import OPS
 from ..ops.scalar import SCALAR
 
 
@@ -121,6 +122,14 @@ def _statement(op: str, arguments: list[str], target: str) -> str:
     ufunc = UFUNC.get(op)
     if ufunc is not None:
         return f"{ufunc}({', '.join(arguments)}, out={target})"
+    family = OPS[op].extra.get("variadic") if op in OPS else None
+    if family is not None and target not in arguments[2:]:
+        # max(a, b, c) as max(max(a, b), c) in place: a chain of binary ufuncs writing into the
+        # target, safe unless the target is the buffer of an argument read after the first call
+        binary = UFUNC[family]
+        chain = [f"{binary}({arguments[0]}, {arguments[1]}, out={target})"]
+        chain += [f"{binary}({target}, {a}, out={target})" for a in arguments[2:]]
+        return "; ".join(chain)
     # ops without an out= form (where, sigmoid, softplus) go through the array value table
     return f"{target}[...] = _NUMPY[{op!r}]({', '.join(arguments)})"
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..engine.forward import values_of
 from ..ir.nodes import Node, topological_order
+from ..ops.registry import OPS
 from ..ops.scalar import SCALAR
 
 # How each op reads in Python; anything else calls its scalar.py function by name.
@@ -45,6 +46,23 @@ _GLOBALS.update(_pow=math.pow, _log=math.log, _inf=math.inf, _nan=math.nan)
 _GLOBALS.update({f"_s_{name}": function for name, function in SCALAR.items()})
 
 
+def template(op: str, count: int) -> str:
+    """How op reads in Python, as a format string over its `count` inputs."""
+    found = PYTHON.get(op)
+    if found is not None:
+        return found
+    family = OPS[op].extra.get("variadic") if op in OPS else None
+    if family is not None:
+        # max(a, b, c) = max(max(a, b), c) by scalar.py's NaN-propagating max (Python's built-in
+        # max(1, nan) is 1); the tie rule is in the derivative graph, not in the value
+        found = "{0}"
+        for k in range(1, count):
+            found = f"_s_{family}({found}, {{{k}}})"
+        PYTHON[op] = found
+        return found
+    return f"_s_{op}(" + ", ".join(f"{{{k}}}" for k in range(count)) + ")"
+
+
 def _literal(value: float) -> str:
     if value != value:
         return "_nan"
@@ -72,9 +90,8 @@ def python_source(outputs: Sequence[Node], variables: Sequence[str], name: str =
         if key in seen:
             names[n] = seen[key]
             continue
-        template = PYTHON.get(n.op, f"_s_{n.op}(" + ", ".join(f"{{{k}}}" for k in range(len(n.inputs))) + ")")
         temp = f"t{len(lines)}"
-        lines.append(f"    {temp} = {template.format(*(names[i] for i in n.inputs))}")
+        lines.append(f"    {temp} = {template(n.op, len(n.inputs)).format(*(names[i] for i in n.inputs))}")
         names[n] = seen[key] = temp
     result = ", ".join(names[o] for o in outputs)
     header = f"def {name}({', '.join(arguments)}):"

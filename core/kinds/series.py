@@ -142,7 +142,13 @@ def _generic(name: str, args: list[list[float]]) -> list[float]:
 def _select(name: str, args: tuple[Any, ...], size: int) -> list[float]:
     if name == "where":
         return lift(args[1] if _value(args[0]) else args[2], size)
-    a, b = (lift(x, size) for x in args)
+    lifted = [lift(x, size) for x in args]
+    if len(lifted) > 2:
+        # min/max of k: the mean of the series tied at the extreme (1/k each, as the rules split)
+        extreme = SCALAR[name](*(a[0] for a in lifted))
+        tied = [a for a in lifted if a[0] == extreme] or [[extreme] * size]  # none tied: NaN
+        return [sum(column) / len(tied) for column in zip(*tied, strict=True)]
+    a, b = lifted
     if a[0] == b[0]:  # a tie splits evenly, as the min/max rules do
         return [(p + q) / 2 for p, q in zip(a, b, strict=True)]
     pick_a = (a[0] < b[0]) == (name == "min")
@@ -154,7 +160,7 @@ def apply_series(name: str, *args: Any) -> Any:
     if name in ("lt", "le", "gt", "ge", "eq", "ne"):  # comparisons look at the values only
         return SCALAR[name](*(_value(a) for a in args))
     size = max(len(a.c) for a in args if isinstance(a, Series))
-    if name in ("where", "min", "max"):
+    if name == "where" or OPS[name].extra.get("variadic"):  # min, max, min3, max4, ...
         return Series(_select(name, args, size))
     lifted = [lift(a, size) for a in args]
     return Series(_arithmetic(name, lifted, args))

@@ -6,11 +6,15 @@ abs'(0) = 0, sign' = floor' = ceil' = 0, and min/max split the cotangent evenly 
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from typing import Any
 
 from ..ops.registry import (
     OPS,
     OpDef,
+    Rule,
     cos,
     cosh,
     elementwise,
@@ -29,6 +33,7 @@ from ..ops.registry import (
     where,
     zero_derivative,
 )
+from ..ops.scalar import SCALAR, fold
 
 # --- arithmetic --------------------------------------------------------------------------------
 linear("add", +1, +1, symbol="+", doc="x + y")
@@ -124,6 +129,7 @@ elementwise(
     lambda x, y, out: where(eq(x, y), 0.5, where(lt(y, x), 1.0, 0.0)),
     smooth=False,
     doc="min(a, b, ...); a tie splits the derivative evenly",
+    extra={"variadic": "min"},
 )
 elementwise(
     "max",
@@ -131,7 +137,85 @@ elementwise(
     lambda x, y, out: where(eq(x, y), 0.5, where(gt(y, x), 1.0, 0.0)),
     smooth=False,
     doc="max(a, b, ...); a tie splits the derivative evenly",
+    extra={"variadic": "max"},
 )
+
+
+# --- min and max of 3 or more arguments --------------------------------------------------------
+# One op per argument count, registered on first use like the literal [x1, ..., xk] (stack_op):
+# OpDef's rules are one per input, so a k-argument op is a k-ary registry entry. The builder
+# flattens nested calls of one kind (max(max(x, y), z) is max3(x, y, z)), so a tie is shared
+# among all tied arguments whatever the nesting, which pairwise binary ops cannot do: binary
+# max gives ½·½ = ¼ to x in max(max(x, y), z) at x = y = z.
+
+
+def variadic_family(op: str) -> str | None:
+    """'min' or 'max' for the ops min, max, min3, max4, ... (their printed name), else None."""
+    definition = OPS.get(op)
+    return None if definition is None else definition.extra.get("variadic")
+
+
+def _tie_share(position: int) -> Rule:
+    """Rule for argument i, in both modes: d·[xᵢ = out] / Σⱼ [xⱼ = out].
+
+    The extreme argument alone gets all of d, each of k tied arguments d/k (JAX, PyTorch). The
+    count is ≥ 1 unless out is NaN; then every argument gets where's exact 0 (0/0 is not taken).
+    Written in op functions, so it runs on floats, arrays, series and graph nodes alike.
+    """
+
+    def rule(*args: Any) -> Any:
+        *xs, out, d = args
+        count = eq(xs[0], out)
+        for x in xs[1:]:
+            count = count + eq(x, out)
+        return where(eq(xs[position], out), d / count, 0.0)
+
+    return rule
+
+
+@functools.cache
+def minmax_op(family: str, count: int) -> str:
+    """Registry name of min or max of `count` ≥ 2 arguments: 'max' for 2, 'max3', 'max4', ...
+
+    The first call for a count registers the op with its rules and its value functions (floats,
+    arrays, generated code read the family); complex step does not apply, as for binary max.
+    """
+    if family not in VARIADIC or count < 2:
+        raise ValueError(f"no {family} of {count} arguments")
+    if count == 2:
+        return family
+    # imported here, not at start-up: one-point commands without such a call never load them
+    from ..ir.shapes import RULES, broadcast
+    from ..ops.matrix import add_values
+
+    name = f"{family}{count}"
+    rules = tuple(_tie_share(i) for i in range(count))
+    register(
+        OpDef(
+            name,
+            count,
+            rules,
+            rules,
+            smooth=False,
+            doc=f"{family} of {count} arguments; a tie of k splits the derivative d/k each",
+            extra={"variadic": family},
+        )
+    )
+    SCALAR[name] = fold(SCALAR[family])
+    add_values({name: _numpy_value(family)})
+    # element-wise: broadcast like the binary op, and a shape error names what the user wrote
+    RULES[name] = lambda shapes, statics, span: broadcast(family, shapes, span) if any(shapes) else ()
+    return name
+
+
+def _numpy_value(family: str) -> Callable[..., Any]:
+    def value(*xs: Any) -> Any:
+        from ..kinds.arrays import NUMPY  # loaded by then: arrays are what this function receives
+
+        return fold(NUMPY[family])(*xs)
+
+    return value
+
 
 # Names a user can call as functions; `min` and `max` take two or more arguments.
 ALIASES = {"ln": "log"}

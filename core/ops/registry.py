@@ -136,7 +136,8 @@ def _apply_complex(name: str, *args: Any) -> Any:
     if function is None:
         from ..errors import NotApplicable
 
-        raise NotApplicable(f"'{name}' is not complex-analytic, so complex step does not apply")
+        called = OPS[name].extra.get("variadic", name) if name in OPS else name  # max3 is max
+        raise NotApplicable(f"'{called}' is not complex-analytic, so complex step does not apply")
     return function(*args)
 
 

@@ -97,6 +97,22 @@ def _max(x: float, y: float) -> float:
     return NAN if x != x or y != y else (x if x >= y else y)
 
 
+def fold(binary: Callable[[float, float], float]) -> Callable[..., float]:
+    """The k-argument form of an associative binary function: f(a, b, c) = f(f(a, b), c).
+
+    min and max of 3 or more arguments take their values this way (NaN still propagates); only
+    their derivative rules need all k arguments at once, to share a tie among all tied ones.
+    """
+
+    def many(first: float, *rest: float) -> float:
+        result = first
+        for x in rest:
+            result = binary(result, x)
+        return result
+
+    return many
+
+
 def _where(c: float, a: float, b: float) -> float:
     return a if c else b
 

@@ -8,6 +8,7 @@ import math
 import adcalc  # noqa: F401  (fills the registry)
 import pytest
 from adcalc.ir.nodes import Node
+from adcalc.ops.elementary import minmax_op, variadic_family
 from adcalc.ops.registry import OPS, rules_of
 from adcalc.ops.scalar import COMPLEX, SCALAR
 
@@ -54,7 +55,13 @@ DOMAIN: dict[str, list[tuple[float, ...]]] = {
     "ceil": [(0.3,), (-2.5,)],
     "min": [(1.0, 2.0), (3.0, -1.0)],
     "max": [(1.0, 2.0), (3.0, -1.0)],
+    # n-ary min/max are registered per argument count on first use: these two counts here
+    **{minmax_op(f, 3): [(1.0, 2.0, 3.0), (3.0, -1.0, 0.5), (0.5, 4.0, -2.0)] for f in ("min", "max")},
+    **{minmax_op(f, 4): [(1.0, 2.0, 3.0, 4.0), (4.0, -1.0, 2.5, 0.5)] for f in ("min", "max")},
 }
+# Counts that other test modules registered while being collected: distinct points, no ties.
+for _name in [n for n in OPS if variadic_family(n) and n not in DOMAIN]:
+    DOMAIN[_name] = [tuple(float((k + 1) * (-1) ** k) for k in range(OPS[_name].arity))]  # 1, -2, 3, ...
 # Independent values: the math module directly, not adcalc's tables.
 REFERENCE = {
     "sigmoid": lambda x: 1 / (1 + math.exp(-x)),
@@ -138,6 +145,6 @@ def test_rules_build_graphs(name: str) -> None:
 
 
 def test_complex_table_is_analytic_only() -> None:
-    for name in ("abs", "sign", "floor", "ceil", "min", "max"):
+    for name in ("abs", "sign", "floor", "ceil", "min", "max", "min3", "max4"):
         assert name not in COMPLEX
     assert COMPLEX["sqrt"](4 + 0j) == cmath.sqrt(4)

@@ -41,7 +41,12 @@ def sexpr(root: Node) -> str:
         ("ln(x)", "(log x)"),
         ("pow(x, 3)", "(pow x 3.0)"),
         ("atan2(y, x)", "(atan2 y x)"),
-        ("max(a, b, c)", "(max (max a b) c)"),
+        ("max(a, b, c)", "(max3 a b c)"),  # one 3-argument op, not max(max(a, b), c)
+        ("max(max(a, b), c)", "(max3 a b c)"),
+        ("min(a, min(b, c), d)", "(min4 a b c d)"),
+        ("max(min(a, b), c)", "(max (min a b) c)"),  # only calls of the same kind flatten
+        ("max(max(a, b), max(a, c))", "(max3 a b c)"),  # a repeated argument counts once
+        ("max(a, a)", "a"),
         ("where(x >= 0, x, -x)", "(where (ge x 0.0) x (neg x))"),
         (".5 + 2.5e-3 + 1E3 + 7.", "(add (add (add 0.5 0.0025) 1000.0) 7.0)"),
         ("theta_1 * x1", "(mul theta_1 x1)"),
