@@ -3,7 +3,8 @@ program_jacobian.py), and the element helpers they share.
 
 An array is taken element by element in numpy's (row-major) order, each element named as the
 language indexes it, 1-based: x[2], A[1,3]. The Hessian is forward over reverse, as for
-formulas, with one forward sweep per input element: the gradient graph is built by a reverse
+formulas, with one forward sweep per colour of the element-level column colouring of the Hessian's
+sparsity pattern (sparsity.py; one per element when it is dense): the gradient graph is built by a reverse
 sweep that knows each node's shape, so a cotangent that an element-wise op broadcast (b1 added
 to every row of X W1ᵀ) is summed back to its input's shape (`unbroadcast`) inside the graph,
 where formulas' reverse mode does it on numbers.
@@ -27,6 +28,7 @@ from .program import bind, check_scalar_output
 from .reverse import fit_shape
 from .scalar import SCALAR
 from .shapes import show
+from .sparsity import colour_columns, colour_groups, element_hessian_pattern, lower_entries
 from .tensor import ARRAY, add_values, expand
 
 Shape = tuple[int, ...]
@@ -183,13 +185,20 @@ def program_hessian(
     graphs = gradient_graph(expression, names)
     point, order, values = program_values(expression, at, list(graphs.values()))
     shapes = _input_shapes(names, point)
+    inputs = list(shapes.items())
+    gradient_nodes = [graphs[name] for name in names]
+    pattern = element_hessian_pattern(gradient_nodes, inputs, lambda n: shape_of(values[n]))
+    colours = colour_columns(pattern)
     columns = []
-    for name, unit in _sweeps(shapes):
-        tangents = tangents_of(order, values, {name: unit})
+    for group in colour_groups(colours):
+        tangents = tangents_of(order, values, group_seeds(inputs, group))
         columns.append([v for i in names for v in flat(tangents.get(graphs[i], 0.0), shapes[i])])
-    size = len(columns)
-    # the lower triangle, mirrored: exactly symmetric whatever the rounding of each sweep
-    matrix = [[columns[min(i, j)][max(i, j)] for j in range(size)] for i in range(size)]
+    size = len(pattern)
+    # sweep c holds H[i, j] in row i for the one column j of colour c that row i touches; the
+    # lower triangle, mirrored: exactly symmetric whatever the rounding of each sweep
+    matrix = [[0.0] * size for _ in range(size)]
+    for i, j, colour in lower_entries(pattern, colours):
+        matrix[i][j] = matrix[j][i] = columns[colour][i]
     gradient = [v for name in names for v in flat(values[graphs[name]], shapes[name])]
     blocks, offsets, start = {}, {}, 0
     for name in names:
@@ -204,9 +213,22 @@ def program_hessian(
     partials = {name: _block(gradient[slice(*offsets[name])], shapes[name]) for name in names}
     labels = [label for name in names for label in element_labels(name, shapes[name])]
     return ProgramHessian(
-        expression.label, _used(expression, point), values[expression.root], partials, blocks, size,
+        expression.label, _used(expression, point), values[expression.root], partials, blocks, len(columns),
         labels, matrix, gradient,
     )  # fmt: skip
+
+
+def group_seeds(inputs: Sequence[tuple[str, Shape]], group: Collection[int]) -> dict[str, Any]:
+    """The direction of one colour: per input, the sum of the unit arrays of its elements in group."""
+    seeds, start = {}, 0
+    for name, shape in inputs:
+        mine = [k - start for k in group if start <= k < start + _size(shape)]
+        start += _size(shape)
+        if mine and not shape:
+            seeds[name] = 1.0
+        elif mine:
+            seeds[name] = sum(basis(shape, k) for k in mine)  # ones at the group's elements
+    return seeds
 
 
 def _direction(expression: Expression, direction: Mapping[str, Any], point: Mapping[str, Any]) -> dict:
