@@ -100,7 +100,8 @@ def _element_hessian(result: Any, limit: int = 8) -> None:
     for label, entry, row in zip(labels, result.flat_gradient, result.matrix, strict=True):
         table.add_row(label, number(entry), *(number(v) for v in row[:limit]))
     more = f"; first {limit} of {len(labels)} columns (--json prints all)" if len(labels) > limit else ""
-    table.caption = f"forward over reverse: {result.directions} forward sweep(s), one per colour of the element columns{more}"
+    sweeps = f"{result.directions} forward sweep(s), one per colour of the element columns"
+    table.caption = f"forward over reverse: {sweeps}{more}"
     console().print(table)
 
 
