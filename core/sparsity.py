@@ -9,6 +9,9 @@ Columns that never share a row (distance-2 colouring of the pattern, as in CasAD
 Curtis-Powell-Reid) can be seeded together: one forward sweep over the gradient graph with the
 direction d = sum of their unit vectors gives H d, whose row i holds H[i, j] for the one column j
 of that colour that row i touches. The extended Rosenbrock needs 2 directions for any n.
+
+For programs the sets are kept per array ELEMENT (element_dependencies): ops that move elements
+move their bits, so the chained Rosenbrock over x[n] is tridiagonal and needs 3 directions.
 """
 
 from __future__ import annotations
