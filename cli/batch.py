@@ -7,20 +7,21 @@ Exit codes: 0 every row evaluated; 1 some row failed (marked, skipped, or stoppe
 from __future__ import annotations
 
 import sys
-import time
 from collections import deque
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from adcalc.errors import EvaluationError, UsageError
+from adcalc.errors import EvaluationError
 
-from .main import app, load
+from .actions import load
+from .app import app
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 from .options import ExprArg, WrtOpt
+from .tally import Tally, kept_columns
 from .values import parse_names
 
 
@@ -37,24 +38,6 @@ class Engine(StrEnum):
 
 class RowFailed(EvaluationError):
     """Row failed."""
-
-
-class Tally:
-    """Rows read, written and failed, the first failure, and the start time."""
-
-    def __init__(self) -> None:
-        self.read = self.written = self.failed = 0
-        self.first: str | None = None
-        self.started = time.perf_counter()
-
-    def summary(self, command: str = "adcalc batch") -> str:
-        """One line for stderr: counts, time and rate, and the first failure if any."""
-        seconds = max(time.perf_counter() - self.started, 1e-9)
-        text = (
-            f"{command}: {self.read} rows read, {self.written} written, {self.failed} failed "
-            f"in {seconds:.2f} s ({self.read / seconds:,.0f} rows/s)"
-        )
-        return text + (f"; first failure: {self.first}" if self.first else "")
 
 
 InputOpt = Annotated[str, typer.Option("--input", "-i", help="Input table: a file, or - for standard input.")]
@@ -224,21 +207,6 @@ def _chunk_columns(
         out.append(Column("error", messages, text=True))
     tally.written += count
     return out, stop
-
-
-def kept_columns(keep: str | None, columns: list[str], variables: tuple[str, ...]) -> list[str]:
-    """Names of the input columns written to the output, in input order."""
-    if keep is None:
-        return [name for name in columns if name not in variables]
-    if keep.strip().lower() == "none":
-        return []
-    wanted = [name.strip() for name in keep.split(",") if name.strip()]
-    unknown = [name for name in wanted if name not in columns]
-    if unknown:
-        raise UsageError(
-            f"--keep names unknown column(s) {', '.join(unknown)} (columns: {', '.join(columns)})"
-        )
-    return wanted
 
 
 def _source_column(chunk: Any, name: str) -> Any:

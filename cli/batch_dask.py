@@ -56,7 +56,7 @@ def evaluate_partition(
     import pandas as pd
     from adcalc.codegen.batch import evaluate_rows
 
-    from .formats import to_floats
+    from .chunks import to_floats
 
     compiled = _compiled(source, name, wrt)
     problems: dict[int, str] = {}
@@ -83,7 +83,7 @@ def run_dask(
     quiet: bool,
 ) -> None:
     """Evaluate every row of the files on Dask and write Parquet; exit 1 when a row failed."""
-    from .batch import Tally, kept_columns
+    from .tally import Tally, kept_columns
 
     dd = _dask()
     if output == "-":

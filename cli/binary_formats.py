@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from adcalc.errors import UsageError
 
-from .formats import BLOCK_ROWS, Chunk, Source, _check_columns, to_floats
+from .chunks import BLOCK_ROWS, Chunk, Source, check_columns, to_floats
 from .writers import arrow_module
 
 
@@ -33,7 +33,7 @@ def numpy_source(stream: BinaryIO, fmt: str, variables: Sequence[str], size: int
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) > 1:
         raise UsageError("the arrays of the input have different lengths")
-    _check_columns(list(arrays), variables)
+    check_columns(list(arrays), variables)
     rows = lengths.pop() if lengths else 0
 
     def chunks() -> Iterator[Chunk]:
@@ -67,7 +67,7 @@ def arrow_source(path: str, fmt: str, variables: Sequence[str]) -> Source:
     else:
         table = pa.ipc.open_file(pa.memory_map(path)).read_all()
         columns, batches = table.column_names, iter(table.to_batches(BLOCK_ROWS))
-    _check_columns(columns, variables)
+    check_columns(columns, variables)
     return Source(list(columns), (arrow_chunk(b, variables) for b in batches), Path(path).stat().st_size)
 
 

@@ -1,6 +1,6 @@
 """Commands for every kind of derivative: jvp, jacobian, hessian, hvp, taylor, diff, explain, check, graph.
 
-Registered on the main app by one import at the bottom of cli/main.py. Nothing heavy is imported
+Registered on the app (cli/app.py) when cli/main.py imports this module. Nothing heavy is imported
 at module level: each command imports the core module it needs when it runs.
 """
 
@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 from adcalc.errors import BadValue, UsageError
 
-from .main import State, app, load
+from .actions import State, load
+from .app import app
 from .options import AtOpt, ExprArg, JsonOpt, WrtOpt
 from .values import parse_at, parse_names, read_expression, split_top_level
 
@@ -205,7 +206,7 @@ def graph(expr: ExprArg, form: FormatOpt = "tree", as_json: JsonOpt = False) -> 
 def grad_by(
     expression: Any, point: dict[str, Any], wrt: list[str] | None, mode: str, order: int, as_json: bool
 ) -> None:
-    """`adcalc grad` with --mode forward or --order k (called from cli/main.py)."""
+    """`adcalc grad` with --mode forward or --order k (called from cli/point.py)."""
     import adcalc
 
     from . import render, tables

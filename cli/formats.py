@@ -1,7 +1,7 @@
 """Readers for `adcalc batch`: tables arrive in chunks of rows, whatever the file format.
 
-This module holds the chunk types, format names and the text and JSON readers; numpy and Arrow
-files are read by binary_formats.py.
+This module holds the format names and the text and JSON readers (the chunk types are in
+chunks.py); numpy and Arrow files are read by binary_formats.py.
 
 A reader yields `Chunk`s: the variables as float64 columns (NaN where a cell is missing or not
 a number, with a per-row problem message), the other columns as they came (text for CSV, JSON
@@ -18,13 +18,12 @@ import json
 import select
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import numpy as np
 from adcalc.errors import UsageError
 
+from .chunks import BLOCK_ROWS, Chunk, Source, check_columns, to_floats
 from .writers import arrow_module
 
 TEXT_FORMATS = {"csv": ",", "tsv": "\t"}
@@ -33,27 +32,6 @@ EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".
 EXTENSIONS.update({".json": "json", ".npy": "npy", ".npz": "npz", ".parquet": "parquet", ".arrow": "arrow"})
 EXTENSIONS[".feather"] = "arrow"
 BLOCK_BYTES = 4 << 20  # text read per chunk: ~40k rows of ten numbers, bounded memory
-BLOCK_ROWS = 65536  # rows per chunk for binary formats
-
-
-@dataclass
-class Chunk:
-    """Rows of the input: variable columns as floats, the other columns as read."""
-
-    rows: int
-    variables: dict[str, np.ndarray]
-    others: dict[str, Any]  # name -> list of values or a pyarrow array
-    problems: dict[int, str] = field(default_factory=dict)  # row in chunk -> why it cannot be used
-
-
-@dataclass
-class Source:
-    """An open input: its column names, its chunks, and how far reading has come (bytes)."""
-
-    columns: list[str]
-    chunks: Iterator[Chunk]
-    size: int | None = None  # total bytes when known (a file), for the progress bar
-    position: list[int] = field(default_factory=lambda: [0])
 
 
 def format_of(path: str, given: str | None, default: str | None = None) -> str:
@@ -143,7 +121,7 @@ def _text_source(
     header = next(csv.reader([header_line.decode("utf-8-sig").rstrip("\r\n")], delimiter=delimiter))
     header = [name.strip() for name in header]
     source = Source(header, iter(()), size, [len(header_line)])
-    _check_columns(header, variables)
+    check_columns(header, variables)
     parse = use_arrow and _arrow_csv_parser(header, delimiter, variables)
     parse = parse or _python_csv_parser(header, delimiter, variables)
 
@@ -154,13 +132,6 @@ def _text_source(
 
     source.chunks = chunks()
     return source
-
-
-def _check_columns(columns: Sequence[str], variables: Sequence[str]) -> None:
-    missing = [name for name in variables if name not in columns]
-    if missing:
-        shown = ", ".join(columns) or "none"
-        raise UsageError(f"the input has no column for variable(s) {', '.join(missing)} (columns: {shown})")
 
 
 def _python_csv_parser(header: list[str], delimiter: str, variables: Sequence[str]) -> Any:
@@ -206,28 +177,6 @@ def _arrow_csv_parser(header: list[str], delimiter: str, variables: Sequence[str
         return Chunk(table.num_rows, numbers, others, problems)
 
     return parse
-
-
-def to_floats(cells: Sequence[Any], name: str, problems: dict[int, str]) -> np.ndarray:
-    """Floats for cells (text or JSON values); NaN and a problem for a bad one. (A missing or
-    NaN cell is reported by the evaluation, which checks every variable for NaN.)"""
-    try:
-        if not any(c is True or c is False for c in cells):
-            return np.array(cells, dtype=np.float64)  # numbers, numeric text, None -> NaN
-    except (ValueError, TypeError):
-        pass
-    values = np.full(len(cells), np.nan)
-    for k, cell in enumerate(cells):
-        if cell is None or cell == "":
-            continue
-        if isinstance(cell, bool) or not isinstance(cell, int | float | str):
-            problems.setdefault(k, f"non-numeric value {json.dumps(cell)} for {name}")
-            continue
-        try:
-            values[k] = float(cell)
-        except ValueError:
-            problems.setdefault(k, f"non-numeric value {cell!r} for {name}")
-    return values
 
 
 # --- JSON ----------------------------------------------------------------------------------------

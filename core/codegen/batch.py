@@ -24,7 +24,7 @@ from ..engine.reverse import gradient_graph
 from ..engine.transforms import hessian_graphs
 from ..errors import MissingVariables
 from ..ir.nodes import Node, const, topological_order
-from ..kinds import arrays as _arrays  # noqa: F401  (numpy arrays become a kind of value)
+from ..ops import numpy_values as _numpy_values  # noqa: F401  (numpy arrays become a kind of value)
 
 ZERO = const(0.0)
 BLOCK = 16384  # rows per block: ~20 live buffers of 128 kB stay in a core's L2 cache

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..codegen.python import _literal
 from ..ir.nodes import Node, _payload_key, topological_order
-from ..kinds.arrays import NUMPY
+from ..ops.numpy_values import NUMPY
 from ..ops.registry import OPS
 from ..ops.scalar import SCALAR
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..codegen.python import PYTHON, _literal, compile_python
 from ..ir.nodes import Node, _payload_key, topological_order
-from ..kinds.arrays import NUMPY
+from ..ops.numpy_values import NUMPY
 
 Code = tuple[tuple[Any, ...], ...]
 INFIX = {name: PYTHON[name] for name in ("add", "sub", "mul", "div", "neg")}  # read the same on vectors

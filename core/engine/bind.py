@@ -125,10 +125,7 @@ def _infer(graph: Graph, inputs: Mapping[str, Shape]) -> dict[Node, Shape]:
 
 
 def _numpy_kind() -> None:
-    from ..kinds import arrays  # noqa: F401  (numpy arrays become a kind of value)
-    from ..ops.matrix import numpy_values
-
-    numpy_values()
+    from ..ops import numpy_values  # noqa: F401  (numpy arrays become a kind of value)
 
 
 def scalar_output(point: Point, command: str = "a gradient") -> Node:

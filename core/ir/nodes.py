@@ -86,10 +86,16 @@ class Node:
         return self
 
 
-def _apply(name: str, *args: Any) -> Any:
-    from ..ops.registry import apply  # ops imports nodes; resolve the cycle at call time
+_ARITHMETIC: list[Any] = []  # ops.registry.apply, installed by the registry: ir never imports ops
 
-    return apply(name, *args)
+
+def install_arithmetic(apply: Any) -> None:
+    """Let `+ - * / ** -` on nodes build nodes through `apply(name, *args)` (the op registry's)."""
+    _ARITHMETIC[:] = [apply]
+
+
+def _apply(name: str, *args: Any) -> Any:
+    return _ARITHMETIC[0](name, *args)
 
 
 class Interner:

@@ -33,7 +33,6 @@ users wrote is kept as `extra["shown"]` for printing. Built-in names are reserve
 from __future__ import annotations
 
 import itertools
-import sys
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -50,6 +49,7 @@ from . import matrix as tensor
 from . import scalar
 from .elementary import ALIASES
 from .elementary import FUNCTIONS as SCALAR_FUNCTIONS
+from .late_values import add_values, remove_values
 from .registry import OPS, OpDef, apply, register
 
 Rule = Callable[..., Any]
@@ -117,12 +117,10 @@ class Registrations:
 
 
 def _unregister(names: list[str]) -> None:
-    arrays = sys.modules.get(f"{__package__}.arrays")
     for name in names:
-        for table in (OPS, scalar.SCALAR, scalar.COMPLEX, RULES, tensor._EXTRA):
+        for table in (OPS, scalar.SCALAR, scalar.COMPLEX, RULES):
             table.pop(name, None)
-        if arrays is not None:
-            arrays.NUMPY.pop(name, None)
+    remove_values(names)  # the numpy table's entries too, if it is loaded
     names.clear()
 
 
@@ -207,7 +205,7 @@ def define_op(
     # The value function runs the value graph on whatever kind of value arrives.
     scalar.SCALAR[name] = value
     scalar.COMPLEX[name] = value
-    tensor.add_values({name: value})
+    add_values({name: value})
     if signature.scalar:
         owner.scalar[shown] = name
     out = signature.out
@@ -295,6 +293,6 @@ register(
     )
 )  # fmt: skip
 # no scalar value function: a sum_like node only appears where a template's shapes differ (arrays)
-tensor.add_values({"sum_like": _sum_like_values})
+add_values({"sum_like": _sum_like_values})
 RULES["sum_like"] = lambda shapes, statics, span: shapes[1]
 RESERVED = RESERVED | {"sum_like"}

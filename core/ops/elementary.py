@@ -186,7 +186,7 @@ def minmax_op(family: str, count: int) -> str:
         return family
     # imported here, not at start-up: one-point commands without such a call never load them
     from ..ir.shapes import RULES, broadcast
-    from ..ops.matrix import add_values
+    from .late_values import add_values
 
     name = f"{family}{count}"
     rules = tuple(_tie_share(i) for i in range(count))
@@ -210,7 +210,7 @@ def minmax_op(family: str, count: int) -> str:
 
 def _numpy_value(family: str) -> Callable[..., Any]:
     def value(*xs: Any) -> Any:
-        from ..kinds.arrays import NUMPY  # loaded by then: arrays are what this function receives
+        from .numpy_values import NUMPY  # loaded by then: arrays are what this function receives
 
         return fold(NUMPY[family])(*xs)
 

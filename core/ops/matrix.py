@@ -14,7 +14,7 @@ tensor_values.singular for "singular"), and logdet of a singular A is −inf.
 
 Arguments known when the program is compiled (the n of eye(n), an index, a literal's numbers)
 are `Static` tuples held by constant nodes. Numpy is imported only when an array op is evaluated
-(`numpy_values` fills arrays.NUMPY then), so scalar commands never load it.
+(ops/numpy_values.py loads them then), so scalar commands never load it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..ir.nodes import Node, const
 from ..ir.shapes import RULES
 from ..ops.registry import OpDef, apply, exp, register, register_kind, where
 from ..ops.scalar import SCALAR
+from .late_values import add_values
 
 ARRAY = {"array": True}  # OpDef.extra: not element-wise (reverse mode must not mask per element)
 
@@ -385,36 +386,12 @@ FUNCTIONS = {
 }  # fmt: skip
 
 
-# --- numpy values ------------------------------------------------------------------------------
-@functools.cache
-def numpy_values() -> None:
-    """Add the value functions of these ops to arrays.NUMPY (imports numpy, once)."""
-    from ..kinds import arrays
-    from ..ops.matrix_values import values
-
-    arrays.NUMPY.update(values())
-    arrays.NUMPY.update(_EXTRA)
-
-
-_EXTRA: dict[str, Callable[..., Any]] = {}  # value functions of ops made later (literals, custom ops)
-
-
-def add_values(table: dict[str, Callable[..., Any]]) -> None:
-    """Numpy value functions for ops registered while programs compile."""
-    _EXTRA.update(table)
-    if numpy_values.cache_info().currsize:
-        from ..kinds import arrays
-
-        arrays.NUMPY.update(table)
-
-
 for _m in range(3):  # prod's derivatives to third order exist from the start; higher ones on demand
     prod_op(_m)
 
 
 def _apply_static(name: str, *args: Any) -> Any:
-    numpy_values()
-    from ..kinds.arrays import apply_numpy
+    from .numpy_values import apply_numpy
 
     return apply_numpy(name, *args)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import MissingRule
+from ..ir.nodes import install_arithmetic
 from ..ops.scalar import COMPLEX, IEEE, SCALAR, apply_ieee
 
 Rule = Callable[..., Any]
@@ -113,22 +114,11 @@ def apply(name: str, *args: Any) -> Any:
         if kind is not None and (best is None or kind[0] > best[0]):
             best = kind
     if best is None:
-        try:
-            return SCALAR[name](*args)
-        except TypeError:
-            if not _load_numpy_kind(args):
-                raise
-            return apply(name, *args)
+        return SCALAR[name](*args)  # numpy arrays are a kind once ops/numpy_values.py is imported
     return best[1](name, *args)
 
 
-def _load_numpy_kind(args: tuple[Any, ...]) -> bool:
-    """Register numpy arrays as a kind the first time one arrives (the scalar path never does)."""
-    if not any(type(arg).__module__ == "numpy" for arg in args):
-        return False
-    from ..kinds import arrays  # noqa: F401  (registers np.ndarray on import)
-
-    return True
+install_arithmetic(apply)  # arithmetic on graph nodes builds nodes through this registry
 
 
 def _apply_complex(name: str, *args: Any) -> Any:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from adcalc.cli import main
+from adcalc.cli.actions import State
 
 
 @dataclass
@@ -19,7 +20,7 @@ class Outcome:
 
 def run_inprocess(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str = "") -> Outcome:
     """adcalc ARGS through the same entry point as the console script, errors included."""
-    main.State.source, main.State.debug = None, False
+    State.source, State.debug = None, False
     old_argv, old_stdin = sys.argv, sys.stdin
     import io
 

@@ -21,10 +21,9 @@ import mpmath
 import numpy as np
 import pytest
 from adcalc.errors import MissingRule
-from adcalc.ops import matrix as tensor
+from adcalc.ops import numpy_values  # noqa: E402,F401  (loads the numpy table)
 from adcalc.ops.registry import OPS, apply
 
-tensor.numpy_values()
 RNG = np.random.default_rng(20240612)
 mp = mpmath.mp
 mp.dps = 60

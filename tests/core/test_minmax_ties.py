@@ -224,7 +224,7 @@ def test_nan_propagates_from_any_position() -> None:
     nan = math.nan
     for args in [(nan, 1.0, 2.0), (1.0, nan, 2.0), (1.0, 2.0, nan)]:
         assert math.isnan(SCALAR[adcalc.parse("max(a, b, c)").root.op](*args))
-        from adcalc.kinds.arrays import NUMPY
+        from adcalc.ops.numpy_values import NUMPY
 
         assert np.isnan(NUMPY["min3"](*(np.array([a]) for a in args))[0])
 

@@ -8,10 +8,10 @@ import adcalc
 import numpy as np
 import pytest
 from adcalc.ops import matrix as tensor
+from adcalc.ops import numpy_values  # noqa: E402,F401  (loads the numpy table)
 from adcalc.ops.matrix import Static
 from adcalc.ops.registry import OPS, apply
 
-tensor.numpy_values()
 RNG = np.random.default_rng(20240611)
 
 

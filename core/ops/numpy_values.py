@@ -1,8 +1,8 @@
-"""Value functions for numpy arrays: the batch and matrix kind of value.
+"""Value functions for numpy arrays: the batch and matrix kind of value, for every op.
 
-Importing this module makes numpy arrays flow through every op rule. The scalar path never
-imports it, so a one-point command does not pay numpy's start-up time. Domain errors give NaN
-and inf quietly, as in scalar.py; evaluators report a NaN only if it reaches an output.
+Importing this module makes numpy arrays flow through every op rule (a kind of value). The
+scalar path never imports it, so a one-point command does not pay numpy's start-up time.
+Domain errors give NaN and inf quietly, as in scalar.py; evaluators report a NaN only if it reaches an output.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.registry import register_kind
+from . import late_values
+from .matrix_values import values
+from .registry import register_kind
 
 
 def _sigmoid(x: Any) -> Any:
@@ -98,12 +100,6 @@ def apply_numpy(name: str, *args: Any) -> Any:
 register_kind(np.ndarray, 10, apply_numpy)
 
 
-def _complete_table() -> None:
-    # Matrix ops and custom ops keep their numpy value functions in tensor.py until numpy is
-    # loaded; whoever imports this module gets the whole table.
-    from ..ops.matrix import numpy_values
-
-    numpy_values()
-
-
-_complete_table()
+# the matrix ops' value functions, and those of ops made later (literals, custom ops)
+NUMPY.update(values())
+late_values.attach(NUMPY)
