@@ -144,11 +144,9 @@ def _one_output(graph: Graph, name: str) -> Graph:
     """The graph restricted to one named output (its gradient is that output's)."""
     if len(graph.outputs) == 1:
         return graph
-    from dataclasses import replace
-
     key = ("output", name)
     found = graph.cache.get(key)
     if found is None:
         root = dict(graph.outputs)[name]
-        found = graph.cache[key] = replace(graph, outputs=((name, root),), cache={})
+        found = graph.cache[key] = graph.with_outputs(((name, root),))
     return found

@@ -10,25 +10,27 @@ is reported as 0. A value given for a constant (`e`, `pi`) is an error, not sile
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadValue, MissingVariables, UsageError
 from ..ir.graph import Graph, Shape
 from ..ir.nodes import Node
-from ..ir.shapes import infer, show
 
 CONSTANTS = ("pi", "e")  # names the grammar reads as numbers (ops.elementary.CONSTANTS)
 
 
-@dataclass(frozen=True)
 class Point:
     """A graph at a point: input name -> float or float array, and every non-scalar node's shape."""
 
-    graph: Graph
-    at: dict[str, Any]  # the graph's inputs first, then names it does not use
-    shapes: dict[str, Shape]  # of every name in `at`
-    node_shapes: Mapping[Node, Shape]  # non-scalar nodes only
+    __slots__ = ("graph", "at", "shapes", "node_shapes")  # a plain class: cheaper to import than a dataclass
+
+    def __init__(
+        self, graph: Graph, at: dict[str, Any], shapes: dict[str, Shape], node_shapes: Mapping[Node, Shape]
+    ) -> None:
+        self.graph = graph
+        self.at = at  # the graph's inputs first, then names it does not use
+        self.shapes = shapes  # of every name in `at`
+        self.node_shapes = node_shapes  # non-scalar nodes only
 
     @property
     def scalar(self) -> bool:
@@ -85,6 +87,8 @@ def _value(name: str, value: Any, declared: Shape | None) -> tuple[Any, Shape]:
     else:
         raise BadValue(f"{name}: not a number or an array of numbers: {value!r}")
     if declared is not None and shape != declared:
+        from ..ir.shapes import show
+
         if not declared:
             raise BadValue(
                 f"{name} is declared a scalar but given {show(shape)} values: this takes one point "
@@ -108,6 +112,7 @@ def node_shapes(graph: Graph, signature: tuple[Shape, ...]) -> Mapping[Node, Sha
 
 
 def _infer(graph: Graph, inputs: Mapping[str, Shape]) -> dict[Node, Shape]:
+    from ..ir.shapes import infer
     from ..ops.matrix import Static
 
     shapes: dict[Node, Shape] = {}
@@ -136,6 +141,8 @@ def scalar_output(point: Point, command: str = "a gradient") -> Node:
         raise UsageError(f"{command} needs one output, {graph.label} has {names}: use `adcalc jacobian`")
     name, root = graph.outputs[0]
     if point.shape(root):
+        from ..ir.shapes import show
+
         what = f"'{name}'" if graph.declared else graph.label
         raise UsageError(
             f"{command} needs a scalar output, {what} is {show(point.shape(root))} at this point: "

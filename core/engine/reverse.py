@@ -11,8 +11,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from ..engine.forward import is_zero
+from ..ir.broadcast import fit_shape
 from ..ir.nodes import Node, topological_order
-from ..ir.shapes import fit_shape
 from ..ops.registry import OPS, call_rule, rules_of
 
 Fit = Callable[[Any, Node, Node], Any]  # (cotangent part, input node, node) -> part in the input's shape

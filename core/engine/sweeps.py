@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from ..ir.broadcast import fit_to
 from ..ir.nodes import Node, topological_order
-from ..ir.shapes import fit_to
 from ..ops.registry import OPS, apply
 from .bind import Point
 from .forward import raise_if_nan, tangents_of, values_of

@@ -9,7 +9,6 @@ their own state; a graph is never changed, so it can be differentiated any numbe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .nodes import Node, topological_order
@@ -17,19 +16,41 @@ from .nodes import Node, topological_order
 Shape = tuple[int, ...]
 
 
-@dataclass(frozen=True, eq=False)
 class Graph:
     """Named outputs over one DAG: inputs (name -> shape, None: from the value), node order, shapes."""
 
-    outputs: tuple[tuple[str, Node], ...]
-    inputs: Mapping[str, Shape | None]
-    order: tuple[Node, ...]
-    shapes: Mapping[Node, Shape] = field(default_factory=dict)  # declared non-scalar nodes
-    source: str = ""
-    name: str | None = None  # the file it came from
-    declared: bool = False  # a program: its inputs (and so every shape) are declared
-    definitions: Any = None  # ops.custom.Registrations: its custom ops live as long as the graph
-    cache: dict[Any, Any] = field(default_factory=dict, repr=False)  # shape passes per signature
+    # a plain class, not a dataclass: one-point commands import it, and the dataclass
+    # decorator's generated code costs start-up time; compared and hashed by identity
+    __slots__ = ("outputs", "inputs", "order", "shapes", "source", "name", "declared", "definitions", "cache")
+
+    def __init__(
+        self,
+        outputs: tuple[tuple[str, Node], ...],
+        inputs: Mapping[str, Shape | None],
+        order: tuple[Node, ...],
+        shapes: Mapping[Node, Shape] | None = None,
+        source: str = "",
+        name: str | None = None,
+        declared: bool = False,
+        definitions: Any = None,
+    ) -> None:
+        self.outputs = outputs
+        self.inputs = inputs
+        self.order = order
+        self.shapes: Mapping[Node, Shape] = shapes or {}  # declared non-scalar nodes
+        self.source = source
+        self.name = name  # the file it came from
+        self.declared = declared  # a program: its inputs (and so every shape) are declared
+        self.definitions = definitions  # ops.custom.Registrations: its custom ops live as long as it does
+        self.cache: dict[Any, Any] = {}  # shape passes per input signature, restrictions to one output
+
+    def __repr__(self) -> str:
+        return f"Graph({self.label!r}, {len(self.order)} nodes)"
+
+    def with_outputs(self, outputs: tuple[tuple[str, Node], ...]) -> Graph:
+        """The same graph with other outputs (their nodes must be in it)."""
+        same = (self.order, self.shapes, self.source, self.name, self.declared, self.definitions)
+        return Graph(outputs, self.inputs, *same)
 
     @property
     def root(self) -> Node:

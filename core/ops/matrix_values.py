@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir.shapes import fit_shape
+from ..ir.broadcast import fit_shape
 
 
 def _key(key: Any) -> tuple[Any, ...]:
