@@ -5,6 +5,7 @@ Free of typer, so the fast path for one-point calls (cli/fast.py) can use it.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -107,7 +108,13 @@ def read_array(name: str, path_text: str) -> Any:
     return array if array.ndim else float(array)
 
 
+# the grammar's NUMBER, signed: a plain number needs no parse (most --at values are one)
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
 def _number(name: str, text: str) -> float:
+    if _DECIMAL.fullmatch(text):
+        return float(text)
     import adcalc
 
     try:
