@@ -43,7 +43,12 @@ class Jacobian:
 
     @property
     def row_labels(self) -> list[str]:
-        return elements.all_labels(self.output_shapes)
+        """Output element names: f[2] for a program's output, (x*y)[2] for a formula's."""
+        return [
+            label
+            for key, shape in self.output_shapes.items()
+            for label in elements.labels(key if key.isidentifier() or not shape else f"({key})", shape)
+        ]
 
     @property
     def row_values(self) -> list[float]:
