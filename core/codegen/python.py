@@ -17,32 +17,27 @@ from ..ir.nodes import Node, topological_order
 from ..ops.registry import OPS
 from ..ops.scalar import SCALAR
 
-# How each op reads in Python; anything else calls its scalar.py function by name.
-PYTHON = {
-    "add": "{0} + {1}",
-    "sub": "{0} - {1}",
-    "mul": "{0} * {1}",
-    "div": "{0} / {1}",
-    "neg": "-{0}",
-    "pow": "_pow({0}, {1})",
-    "lt": "1.0 if {0} < {1} else 0.0",
-    "le": "1.0 if {0} <= {1} else 0.0",
-    "gt": "1.0 if {0} > {1} else 0.0",
-    "ge": "1.0 if {0} >= {1} else 0.0",
-    "eq": "1.0 if {0} == {1} else 0.0",
-    "ne": "1.0 if {0} != {1} else 0.0",
-    "where": "{1} if {0} else {2}",
-    "abs": "abs({0})",
-}
-MATH = "sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp expm1 log1p log2 log10 sqrt"
-for _name in MATH.split():
-    PYTHON[_name] = f"_{_name}({{0}})"
-MATH += " atan2 hypot"
-PYTHON.update(atan2="_atan2({0}, {1})", hypot="_hypot({0}, {1})")
-PYTHON["log"] = "_log({0})"
 
-_GLOBALS: dict[str, Any] = {f"_{name}": getattr(math, name) for name in MATH.split()}
-_GLOBALS.update(_pow=math.pow, _log=math.log, _inf=math.inf, _nan=math.nan)
+def _spellings() -> tuple[dict[str, str], dict[str, Any]]:
+    """(op -> format string over its inputs, the math functions those strings call), from each
+    op's registration: OpDef.values["python"] is a template (`{0} + {1}`) or a math function's
+    name (`sin` reads `_sin({0})`, with `_sin` bound to math.sin). Other ops call their
+    scalar.py function by name (`_s_cbrt({0})`)."""
+    spellings, functions = {}, {}
+    for op, definition in OPS.items():
+        spelling = definition.values.get("python")
+        if spelling is None:
+            continue
+        if "{" not in spelling:
+            functions[f"_{spelling}"] = getattr(math, spelling)
+            spelling = f"_{spelling}(" + ", ".join(f"{{{k}}}" for k in range(definition.arity)) + ")"
+        spellings[op] = spelling
+    return spellings, functions
+
+
+PYTHON, _MATH = _spellings()
+_GLOBALS: dict[str, Any] = dict(_MATH)
+_GLOBALS.update(_inf=math.inf, _nan=math.nan)
 _GLOBALS.update({f"_s_{name}": function for name, function in SCALAR.items()})
 
 
@@ -120,4 +115,3 @@ def compile_python(outputs: Sequence[Node], variables: Sequence[str]) -> Callabl
 
     compiled.source = source  # type: ignore[attr-defined]
     return compiled
-

@@ -6,8 +6,10 @@ abs'(0) = 0, sign' = floor' = ceil' = 0, and min/max split the cotangent evenly 
 
 from __future__ import annotations
 
+import cmath
 import functools
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -33,13 +35,74 @@ from ..ops.registry import (
     where,
     zero_derivative,
 )
-from ..ops.scalar import SCALAR, fold
+from ..ops.scalar import (
+    INF,
+    NAN,
+    SCALAR,
+    _cbrt,
+    _ceil,
+    _complex_sigmoid,
+    _complex_softplus,
+    _complex_where,
+    _div,
+    _floor,
+    _guard,
+    _inf,
+    _log_base,
+    _max,
+    _min,
+    _pow,
+    _sigmoid,
+    _sign,
+    _sinh_overflow,
+    _softplus,
+    _where,
+    compare_real,
+    fold,
+)
+
+
+# Each op's value on every kind of value sits in its registration: a Python-float function
+# (scalar.py's IEEE-style helpers where math raises), a complex one (None: not complex-analytic,
+# so the complex step does not apply), a numpy name and the spelling of generated Python.
+def kinds(
+    float_: Callable[..., Any], complex_: Callable[..., Any] | None, numpy: str, python: str = ""
+) -> dict:
+    """OpDef.values: the op on floats, on complex numbers, its numpy function, its Python spelling."""
+    found: dict[str, Any] = {"float": float_, "numpy": numpy}
+    if complex_ is not None:
+        found["complex"] = complex_
+    if python:
+        found["python"] = python
+    return found
+
 
 # --- arithmetic --------------------------------------------------------------------------------
-linear("add", +1, +1, symbol="+", doc="x + y")
-linear("sub", +1, -1, symbol="-", doc="x - y")
-linear("neg", -1, symbol="-", doc="-x")
-elementwise("mul", lambda x, y, out: y, lambda x, y, out: x, symbol="*", doc="x * y")
+linear(
+    "add",
+    +1,
+    +1,
+    symbol="+",
+    doc="x + y",
+    values=kinds(lambda x, y: x + y, lambda x, y: x + y, "add", "{0} + {1}"),
+)
+linear(
+    "sub",
+    +1,
+    -1,
+    symbol="-",
+    doc="x - y",
+    values=kinds(lambda x, y: x - y, lambda x, y: x - y, "subtract", "{0} - {1}"),
+)
+linear("neg", -1, symbol="-", doc="-x", values=kinds(lambda x: -x, lambda x: -x, "negative", "-{0}"))
+elementwise(
+    "mul",
+    lambda x, y, out: y,
+    lambda x, y, out: x,
+    symbol="*",
+    doc="x * y",
+    values=kinds(lambda x, y: x * y, lambda x, y: x * y, "multiply", "{0} * {1}"),
+)
 register(
     OpDef(
         "div",
@@ -48,6 +111,7 @@ register(
         vjp=(lambda x, y, out, g: g / y, lambda x, y, out, g: -(g * out) / y),
         symbol="/",
         doc="x / y",
+        values=kinds(_div, lambda x, y: x / y, "divide", "{0} / {1}"),
     )
 )
 elementwise(
@@ -58,12 +122,26 @@ elementwise(
     lambda x, y, out: where(eq(x, 0), 0.0, out * log(x)),
     symbol="^",
     doc="x ^ y (also x ** y, pow(x, y))",
+    # Python's complex power multiplies out integer exponents, so x^2 at x = -1.2 + ih keeps its
+    # tiny imaginary part exact; exp(y log x) would bury it under rounding of log's branch.
+    values=kinds(_pow, lambda x, y: complex(x) ** y, "power", "pow"),
 )
 
 # --- comparisons and selection -----------------------------------------------------------------
 COMPARISONS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}  # op -> symbol
+_TESTS = {
+    "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge, "eq": operator.eq,
+    "ne": operator.ne,
+}  # fmt: skip
 for _name, _symbol in COMPARISONS.items():
-    zero_derivative(_name, 2, symbol=_symbol, doc=f"x {_symbol} y: 1 if true else 0")
+    zero_derivative(
+        _name, 2, symbol=_symbol, doc=f"x {_symbol} y: 1 if true else 0",
+        # 1.0 or 0.0; on complex numbers the real parts, so a complex step flows through conditions
+        values=kinds(
+            lambda x, y, test=_TESTS[_name]: float(test(x, y)), compare_real(_TESTS[_name]), _name,
+            f"1.0 if {{0}} {_symbol} {{1}} else 0.0",
+        ),
+    )  # fmt: skip
 register(
     OpDef(
         "where",
@@ -72,55 +150,182 @@ register(
         jvp=(None, lambda c, a, b, out, da: where(c, da, 0.0), lambda c, a, b, out, db: where(c, 0.0, db)),
         vjp=(None, lambda c, a, b, out, g: where(c, g, 0.0), lambda c, a, b, out, g: where(c, 0.0, g)),
         doc="where(c, a, b): a where c is non-zero, else b",
+        values=kinds(_where, _complex_where, "where", "{1} if {0} else {2}"),
     )
 )
 
 # --- trigonometric -----------------------------------------------------------------------------
-elementwise("sin", lambda x, out: cos(x), doc="sine")
-elementwise("cos", lambda x, out: -sin(x), doc="cosine")
-elementwise("tan", lambda x, out: 1.0 + out * out, doc="tangent")  # sec² x = 1 + tan² x
-elementwise("asin", lambda x, out: 1.0 / sqrt(1.0 - x * x), doc="arcsine")
-elementwise("acos", lambda x, out: -1.0 / sqrt(1.0 - x * x), doc="arccosine")
-elementwise("atan", lambda x, out: 1.0 / (1.0 + x * x), doc="arctangent")
+elementwise(
+    "sin", lambda x, out: cos(x), doc="sine", values=kinds(_guard(math.sin, _inf), cmath.sin, "sin", "sin")
+)
+elementwise(
+    "cos", lambda x, out: -sin(x), doc="cosine", values=kinds(_guard(math.cos, _inf), cmath.cos, "cos", "cos")
+)
+elementwise(
+    "tan",
+    lambda x, out: 1.0 + out * out,
+    doc="tangent",  # sec² x = 1 + tan² x
+    values=kinds(_guard(math.tan, _inf), cmath.tan, "tan", "tan"),
+)
+elementwise(
+    "asin",
+    lambda x, out: 1.0 / sqrt(1.0 - x * x),
+    doc="arcsine",
+    values=kinds(_guard(math.asin, _inf), cmath.asin, "arcsin", "asin"),
+)
+elementwise(
+    "acos",
+    lambda x, out: -1.0 / sqrt(1.0 - x * x),
+    doc="arccosine",
+    values=kinds(_guard(math.acos, _inf), cmath.acos, "arccos", "acos"),
+)
+elementwise(
+    "atan",
+    lambda x, out: 1.0 / (1.0 + x * x),
+    doc="arctangent",
+    values=kinds(math.atan, cmath.atan, "arctan", "atan"),
+)
 elementwise(
     "atan2",
     lambda y, x, out: x / (x * x + y * y),
     lambda y, x, out: -y / (x * x + y * y),
     doc="atan2(y, x): angle of the point (x, y)",
+    values=kinds(
+        math.atan2,
+        lambda y, x: cmath.atan(y / x) + (0 if x.real > 0 else math.copysign(math.pi, y.real)),
+        "arctan2",
+        "atan2",
+    ),
 )
 
 # --- hyperbolic --------------------------------------------------------------------------------
-elementwise("sinh", lambda x, out: cosh(x), doc="hyperbolic sine")
-elementwise("cosh", lambda x, out: sinh(x), doc="hyperbolic cosine")
-elementwise("tanh", lambda x, out: 1.0 - out * out, doc="hyperbolic tangent")  # exact 0 at ±1000
-elementwise("asinh", lambda x, out: 1.0 / hypot(x, 1.0), doc="inverse hyperbolic sine")
-elementwise("acosh", lambda x, out: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)), doc="inverse cosh")
-elementwise("atanh", lambda x, out: 1.0 / (1.0 - x * x), doc="inverse hyperbolic tangent")
+elementwise(
+    "sinh",
+    lambda x, out: cosh(x),
+    doc="hyperbolic sine",
+    values=kinds(_guard(math.sinh, _sinh_overflow), cmath.sinh, "sinh", "sinh"),
+)
+elementwise(
+    "cosh",
+    lambda x, out: sinh(x),
+    doc="hyperbolic cosine",
+    values=kinds(_guard(math.cosh, _inf), cmath.cosh, "cosh", "cosh"),
+)
+elementwise(
+    "tanh",
+    lambda x, out: 1.0 - out * out,
+    doc="hyperbolic tangent",  # exact 0 at ±1000
+    values=kinds(math.tanh, cmath.tanh, "tanh", "tanh"),
+)
+elementwise(
+    "asinh",
+    lambda x, out: 1.0 / hypot(x, 1.0),
+    doc="inverse hyperbolic sine",
+    values=kinds(math.asinh, cmath.asinh, "arcsinh", "asinh"),
+)
+elementwise(
+    "acosh",
+    lambda x, out: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
+    doc="inverse cosh",
+    values=kinds(_guard(math.acosh, _inf), cmath.acosh, "arccosh", "acosh"),
+)
+elementwise(
+    "atanh",
+    lambda x, out: 1.0 / (1.0 - x * x),
+    doc="inverse hyperbolic tangent",
+    values=kinds(_guard(math.atanh, _sinh_overflow), cmath.atanh, "arctanh", "atanh"),
+)
 
 # --- exponential and logarithmic ---------------------------------------------------------------
-elementwise("exp", lambda x, out: out, doc="e ^ x")
-elementwise("expm1", lambda x, out: out + 1.0, doc="e ^ x - 1, accurate near 0")
-elementwise("log", lambda x, out: 1.0 / x, doc="natural logarithm (also ln)")
-elementwise("log1p", lambda x, out: 1.0 / (1.0 + x), doc="log(1 + x), accurate near 0")
-elementwise("log2", lambda x, out: 1.0 / (x * math.log(2.0)), doc="base-2 logarithm")
-elementwise("log10", lambda x, out: 1.0 / (x * math.log(10.0)), doc="base-10 logarithm")
-elementwise("sqrt", lambda x, out: 0.5 / out, doc="square root")
-elementwise("cbrt", lambda x, out: 1.0 / (3.0 * out * out), doc="cube root (real, odd)")
-elementwise("sigmoid", lambda x, out: out * (1.0 - out), doc="logistic 1 / (1 + e^-x)")
-elementwise("softplus", lambda x, out: sigmoid(x), doc="log(1 + e^x), overflow-free")
+elementwise(
+    "exp", lambda x, out: out, doc="e ^ x", values=kinds(_guard(math.exp, _inf), cmath.exp, "exp", "exp")
+)
+elementwise(
+    "expm1",
+    lambda x, out: out + 1.0,
+    doc="e ^ x - 1, accurate near 0",
+    values=kinds(
+        _guard(math.expm1, _inf),
+        lambda z: cmath.exp(z) - 1 if abs(z) > 1e-5 else z + z * z / 2 + z * z * z / 6,
+        "expm1",
+        "expm1",
+    ),
+)
+elementwise(
+    "log",
+    lambda x, out: 1.0 / x,
+    doc="natural logarithm (also ln)",
+    values=kinds(_log_base(math.log), cmath.log, "log", "log"),
+)
+elementwise(
+    "log1p",
+    lambda x, out: 1.0 / (1.0 + x),
+    doc="log(1 + x), accurate near 0",
+    values=kinds(
+        lambda x: math.log1p(x) if x > -1 else (-INF if x == -1 else NAN),
+        lambda z: cmath.log(1 + z) if abs(z) > 1e-5 else z - z * z / 2 + z * z * z / 3,
+        "log1p",
+        "log1p",
+    ),
+)
+elementwise(
+    "log2",
+    lambda x, out: 1.0 / (x * math.log(2.0)),
+    doc="base-2 logarithm",
+    values=kinds(_log_base(math.log2), lambda z: cmath.log(z) / math.log(2), "log2", "log2"),
+)
+elementwise(
+    "log10",
+    lambda x, out: 1.0 / (x * math.log(10.0)),
+    doc="base-10 logarithm",
+    values=kinds(_log_base(math.log10), cmath.log10, "log10", "log10"),
+)
+elementwise(
+    "sqrt",
+    lambda x, out: 0.5 / out,
+    doc="square root",
+    values=kinds(lambda x: math.sqrt(x) if x >= 0 else NAN, cmath.sqrt, "sqrt", "sqrt"),
+)
+elementwise(
+    "cbrt",
+    lambda x, out: 1.0 / (3.0 * out * out),
+    doc="cube root (real, odd)",
+    values=kinds(
+        _cbrt, lambda z: cmath.exp(cmath.log(z) / 3) if z.real >= 0 else -cmath.exp(cmath.log(-z) / 3), "cbrt"
+    ),
+)
+elementwise(
+    "sigmoid",
+    lambda x, out: out * (1.0 - out),
+    doc="logistic 1 / (1 + e^-x)",
+    values=kinds(_sigmoid, _complex_sigmoid, "sigmoid"),
+)
+elementwise(
+    "softplus",
+    lambda x, out: sigmoid(x),
+    doc="log(1 + e^x), overflow-free",
+    values=kinds(_softplus, _complex_softplus, "softplus"),
+)
 elementwise(
     "hypot",
     # x / hypot, with 0 at the origin (a subgradient) instead of 0/0
     lambda x, y, out: where(eq(out, 0), 0.0, x / out),
     lambda x, y, out: where(eq(out, 0), 0.0, y / out),
     doc="hypot(x, y) = sqrt(x² + y²) without overflow",
+    values=kinds(math.hypot, lambda x, y: cmath.sqrt(x * x + y * y), "hypot", "hypot"),
 )
 
-# --- piecewise ---------------------------------------------------------------------------------
-elementwise("abs", lambda x, out: sign(x), smooth=False, doc="absolute value; abs'(0) = 0")
-zero_derivative("sign", smooth=False, doc="sign: -1, 0 or 1")
-zero_derivative("floor", smooth=False, doc="largest integer <= x")
-zero_derivative("ceil", smooth=False, doc="smallest integer >= x")
+# --- piecewise: not complex-analytic, so no complex value (the complex step does not apply) ----
+elementwise(
+    "abs",
+    lambda x, out: sign(x),
+    smooth=False,
+    doc="absolute value; abs'(0) = 0",
+    values=kinds(abs, None, "abs", "abs({0})"),
+)
+zero_derivative("sign", smooth=False, doc="sign: -1, 0 or 1", values=kinds(_sign, None, "sign"))
+zero_derivative("floor", smooth=False, doc="largest integer <= x", values=kinds(_floor, None, "floor"))
+zero_derivative("ceil", smooth=False, doc="smallest integer >= x", values=kinds(_ceil, None, "ceil"))
 
 
 elementwise(
@@ -130,6 +335,7 @@ elementwise(
     smooth=False,
     doc="min(a, b, ...); a tie splits the derivative evenly",
     extra={"variadic": "min"},
+    values=kinds(_min, None, "minimum"),  # NaN propagates, as numpy's minimum does
 )
 elementwise(
     "max",
@@ -138,6 +344,7 @@ elementwise(
     smooth=False,
     doc="max(a, b, ...); a tie splits the derivative evenly",
     extra={"variadic": "max"},
+    values=kinds(_max, None, "maximum"),
 )
 
 

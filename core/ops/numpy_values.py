@@ -14,7 +14,7 @@ import numpy as np
 
 from . import late_values
 from .matrix_values import values
-from .registry import register_kind
+from .registry import OPS, register_kind
 
 
 def _sigmoid(x: Any) -> Any:
@@ -39,50 +39,27 @@ def _compare(function: np.ufunc) -> Callable[[Any, Any], Any]:
     return compare
 
 
-NUMPY: dict[str, Callable[..., Any]] = {
-    "add": np.add,
-    "sub": np.subtract,
-    "mul": np.multiply,
-    "div": np.divide,
-    "neg": np.negative,
-    "pow": np.power,
+# numpy functions that are not a ufunc of the same name: named by the ops' "numpy" values
+SPECIAL: dict[str, Callable[..., Any]] = {
+    "where": _where,
+    "sigmoid": _sigmoid,
+    "softplus": _softplus,
     "lt": _compare(np.less),
     "le": _compare(np.less_equal),
     "gt": _compare(np.greater),
     "ge": _compare(np.greater_equal),
     "eq": _compare(np.equal),
     "ne": _compare(np.not_equal),
-    "where": _where,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "asin": np.arcsin,
-    "acos": np.arccos,
-    "atan": np.arctan,
-    "sinh": np.sinh,
-    "cosh": np.cosh,
-    "tanh": np.tanh,
-    "asinh": np.arcsinh,
-    "acosh": np.arccosh,
-    "atanh": np.arctanh,
-    "exp": np.exp,
-    "expm1": np.expm1,
-    "log": np.log,
-    "log1p": np.log1p,
-    "log2": np.log2,
-    "log10": np.log10,
-    "sqrt": np.sqrt,
-    "cbrt": np.cbrt,
-    "abs": np.abs,
-    "sign": np.sign,
-    "floor": np.floor,
-    "ceil": np.ceil,
-    "atan2": np.arctan2,
-    "hypot": np.hypot,
-    "min": np.minimum,  # propagates NaN, like scalar min
-    "max": np.maximum,
-    "sigmoid": _sigmoid,
-    "softplus": _softplus,
+}
+
+
+def _resolve(name: str) -> Callable[..., Any]:
+    return SPECIAL.get(name) or getattr(np, name)
+
+
+# every op's numpy value, from its registration (OpDef.values["numpy"])
+NUMPY: dict[str, Callable[..., Any]] = {
+    op: _resolve(definition.values["numpy"]) for op, definition in OPS.items() if "numpy" in definition.values
 }
 
 

@@ -27,7 +27,15 @@ Rule = Callable[..., Any]
 
 @dataclass(frozen=True)
 class OpDef:
-    """An operation: its name, arity and derivative rules (value functions live per kind)."""
+    """An operation: its name, arity, derivative rules, and its value on each kind of value.
+
+    `values` maps a kind to the op's value there: "float" (a function of Python floats, IEEE
+    style: inf and NaN, never an exception), "complex" (complex-analytic, for the complex step),
+    "numpy" (the name of a numpy ufunc, or of a function in ops/numpy_values.py, resolved when
+    numpy loads), "python" (how generated Python spells it: a `{0} + {1}` template, or the name
+    of a math-module function). Matrix ops keep their numpy values in ops/matrix_values.py, which
+    imports numpy; everything else about an op is in its one registration.
+    """
 
     name: str
     arity: int
@@ -38,6 +46,7 @@ class OpDef:
     zero_derivative: bool = False  # piecewise constant: derivative 0 wherever it exists
     doc: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # room for later kinds' rules
+    values: dict[str, Any] = field(default_factory=dict)  # kind of value -> the op's value there
 
 
 OPS: dict[str, OpDef] = {}
@@ -50,6 +59,10 @@ def register(definition: OpDef) -> OpDef:
     if definition.vjp is not None and len(definition.vjp) != definition.arity:
         raise ValueError(f"{definition.name}: {len(definition.vjp)} vjp rules for arity {definition.arity}")
     OPS[definition.name] = definition
+    if "float" in definition.values:
+        SCALAR[definition.name] = definition.values["float"]
+    if "complex" in definition.values:
+        COMPLEX[definition.name] = definition.values["complex"]
     return definition
 
 

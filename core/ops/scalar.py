@@ -133,51 +133,8 @@ def _inf(x: float) -> float:
     return INF
 
 
-SCALAR: dict[str, Callable[..., float]] = {
-    "add": lambda x, y: x + y,
-    "sub": lambda x, y: x - y,
-    "mul": lambda x, y: x * y,
-    "div": _div,
-    "neg": lambda x: -x,
-    "pow": _pow,
-    "lt": lambda x, y: float(x < y),
-    "le": lambda x, y: float(x <= y),
-    "gt": lambda x, y: float(x > y),
-    "ge": lambda x, y: float(x >= y),
-    "eq": lambda x, y: float(x == y),
-    "ne": lambda x, y: float(x != y),
-    "where": _where,
-    "sin": _guard(math.sin, _inf),
-    "cos": _guard(math.cos, _inf),
-    "tan": _guard(math.tan, _inf),
-    "asin": _guard(math.asin, _inf),
-    "acos": _guard(math.acos, _inf),
-    "atan": math.atan,
-    "sinh": _guard(math.sinh, _sinh_overflow),
-    "cosh": _guard(math.cosh, _inf),
-    "tanh": math.tanh,
-    "asinh": math.asinh,
-    "acosh": _guard(math.acosh, _inf),
-    "atanh": _guard(math.atanh, _sinh_overflow),
-    "exp": _guard(math.exp, _inf),
-    "expm1": _guard(math.expm1, _inf),
-    "log": _log_base(math.log),
-    "log1p": lambda x: math.log1p(x) if x > -1 else (-INF if x == -1 else NAN),
-    "log2": _log_base(math.log2),
-    "log10": _log_base(math.log10),
-    "sqrt": lambda x: math.sqrt(x) if x >= 0 else NAN,
-    "cbrt": _cbrt,
-    "abs": abs,
-    "sign": _sign,
-    "floor": _floor,
-    "ceil": _ceil,
-    "atan2": math.atan2,
-    "hypot": math.hypot,
-    "min": _min,
-    "max": _max,
-    "sigmoid": _sigmoid,
-    "softplus": _softplus,
-}
+# Filled by ops.registry.register from each op's `values` ("float"): the table the evaluators use.
+SCALAR: dict[str, Callable[..., float]] = {}
 
 
 def _complex_sigmoid(z: complex) -> complex:
@@ -196,53 +153,14 @@ def _complex_where(c: complex, a: complex, b: complex) -> complex:
     return a if condition else b
 
 
-def _compare(test: Callable[[float, float], bool]) -> Callable[[complex, complex], float]:
-    # Comparisons look at real parts, so a complex step flows through branch conditions.
+def compare_real(test: Callable[[float, float], bool]) -> Callable[[complex, complex], float]:
+    """A comparison of the real parts, so a complex step flows through branch conditions."""
     return lambda x, y: float(test(complex(x).real, complex(y).real))
 
 
-# Only complex-analytic functions: complex step through abs, sign, floor, min, max does not apply.
-COMPLEX: dict[str, Callable[..., complex]] = {
-    "add": lambda x, y: x + y,
-    "sub": lambda x, y: x - y,
-    "mul": lambda x, y: x * y,
-    "div": lambda x, y: x / y,
-    "neg": lambda x: -x,
-    # Python's complex power multiplies out integer exponents, so x^2 at x = -1.2 + ih keeps its
-    # tiny imaginary part exact; exp(y log x) would bury it under rounding of log's branch.
-    "pow": lambda x, y: complex(x) ** y,
-    "lt": _compare(lambda x, y: x < y),
-    "le": _compare(lambda x, y: x <= y),
-    "gt": _compare(lambda x, y: x > y),
-    "ge": _compare(lambda x, y: x >= y),
-    "eq": _compare(lambda x, y: x == y),
-    "ne": _compare(lambda x, y: x != y),
-    "where": _complex_where,
-    "sin": cmath.sin,
-    "cos": cmath.cos,
-    "tan": cmath.tan,
-    "asin": cmath.asin,
-    "acos": cmath.acos,
-    "atan": cmath.atan,
-    "sinh": cmath.sinh,
-    "cosh": cmath.cosh,
-    "tanh": cmath.tanh,
-    "asinh": cmath.asinh,
-    "acosh": cmath.acosh,
-    "atanh": cmath.atanh,
-    "exp": cmath.exp,
-    "expm1": lambda z: cmath.exp(z) - 1 if abs(z) > 1e-5 else z + z * z / 2 + z * z * z / 6,
-    "log": cmath.log,
-    "log1p": lambda z: cmath.log(1 + z) if abs(z) > 1e-5 else z - z * z / 2 + z * z * z / 3,
-    "log2": lambda z: cmath.log(z) / math.log(2),
-    "log10": cmath.log10,
-    "sqrt": cmath.sqrt,
-    "cbrt": lambda z: cmath.exp(cmath.log(z) / 3) if z.real >= 0 else -cmath.exp(cmath.log(-z) / 3),
-    "atan2": lambda y, x: cmath.atan(y / x) + (0 if x.real > 0 else math.copysign(math.pi, y.real)),
-    "hypot": lambda x, y: cmath.sqrt(x * x + y * y),
-    "sigmoid": _complex_sigmoid,
-    "softplus": _complex_softplus,
-}
+# Filled from each op's `values` ("complex"): only complex-analytic functions, so the complex
+# step through abs, sign, floor, min, max does not apply.
+COMPLEX: dict[str, Callable[..., complex]] = {}
 
 
 class IEEE(float):
