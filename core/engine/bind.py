@@ -34,8 +34,8 @@ class Point:
 
     @property
     def scalar(self) -> bool:
-        """True when every node is a scalar: the float fast path applies."""
-        return not self.node_shapes
+        """True when every node and every given value is a scalar: the float fast path applies."""
+        return not self.node_shapes and not any(self.shapes.values())
 
     def shape(self, n: Node) -> Shape:
         return self.node_shapes.get(n, ())
@@ -64,7 +64,7 @@ def bind(graph: Graph, at: Mapping[str, Any], wrt: Collection[str] = ()) -> Poin
         if name not in point:
             point[name], shapes[name] = 0.0, ()
     signature = tuple(shapes[name] for name in graph.inputs)
-    if not graph.uses_arrays and not any(signature):
+    if not graph.uses_arrays and not any(shapes.values()):
         return Point(graph, point, shapes, {})
     _numpy_kind()
     return Point(graph, point, shapes, node_shapes(graph, signature))

@@ -57,8 +57,20 @@ def tangents_of(order: list[Node], values: Mapping[Node, Any], seeds: Mapping[st
             part = call_rule(rule, args, values[n], tangent)
             total = part if total is None else total + part
         if total is not None:
+            shape = getattr(values[n], "shape", None)
+            if shape and getattr(total, "shape", None) != shape and not OPS[n.op].extra.get("array"):
+                # a scalar input's tangent through x + y (x a vector) is the vector's shape: array
+                # rules downstream (sum, dot, @) need it so, as the values have it
+                total = spread(total, shape)
             tangents[n] = total
     return tangents
+
+
+def spread(tangent: Any, shape: tuple[int, ...]) -> Any:
+    """The tangent broadcast to the shape of its node's value (an element-wise op broadcast it)."""
+    import numpy as np
+
+    return np.broadcast_to(tangent, shape).copy()
 
 
 def nan_origin(root: Node, values: Mapping[Node, Any]) -> DomainError | None:

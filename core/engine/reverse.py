@@ -59,7 +59,7 @@ def cotangents_of(
             if rule is None or child not in active:
                 continue
             part = call_rule(rule, args, out, g)
-            if masked:
+            if masked and getattr(part, "shape", None) == g.shape:  # not a part the rule already summed
                 part = zero_where_zero(part, g)
             part = fit_shape(part, values[child]) if fit is None else fit(part, child, n)
             previous = cotangents.get(child)

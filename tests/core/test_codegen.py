@@ -45,3 +45,28 @@ def test_shared_subexpressions_are_computed_once() -> None:
     expression = adcalc.parse("sin(x)*sin(x) + sin(x)")
     source = compile_python([expression.root], ["x"]).source
     assert source.count("_sin(") == 1
+
+
+# --- one road: a formula and the same function as a program compile to the same code ---------
+WORKLOAD = (  # bench/batch.py's 69-operation, 10-variable workload
+    "sin(x0)*x1 + exp(x0*x2) + log(1 + x1*x1)*x2 + tanh(x1*x3) + sin(x2)*x3 + exp(x2*x4) + "
+    "log(1 + x3*x3)*x4 + tanh(x3*x5) + sin(x4)*x5 + exp(x4*x6) + log(1 + x5*x5)*x6 + "
+    "tanh(x5*x7) + sin(x6)*x7 + exp(x6*x8) + log(1 + x7*x7)*x8 + tanh(x7*x9) + sin(x8)*x9 + "
+    "exp(x8*x0) + log(1 + x9*x9)*x0 + tanh(x9*x1)"
+)
+
+
+def test_formula_and_program_generate_identical_kernels() -> None:
+    from adcalc.codegen.batch import derivative_outputs
+    from adcalc.codegen.numpy_kernels import compile_numpy
+    from adcalc.codegen.python import python_source
+
+    names = [f"x{i}" for i in range(10)]
+    formula = adcalc.parse(WORKLOAD)
+    program = adcalc.parse(f"input {', '.join(names)}\nf = {WORKLOAD}\noutput f\n", "w.adl")
+    sources = []
+    for graph in (formula, program):
+        outputs = derivative_outputs(graph.outputs, names, 2)[1]  # value, gradient, Hessian
+        sources.append((python_source(outputs, names), compile_numpy(outputs, names).source))
+    assert sources[0] == sources[1]
+    assert sources[0][0].count("\n") > 69  # the code is the whole computation, not a stub
