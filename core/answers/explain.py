@@ -89,6 +89,8 @@ def explain(
     direction: Mapping[str, float] | None = None,
 ) -> Trace:
     """The primal trace, then the adjoint trace ending in the gradient (or the tangent trace)."""
+    if mode not in ("reverse", "forward"):
+        raise UsageError(f"mode must be reverse or forward, got {mode!r}")
     point = bind(graph, at, list(direction or ()))
     root = scalar_output(point, "explain")
     if not point.scalar:

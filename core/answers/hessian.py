@@ -15,7 +15,7 @@ from typing import Any
 
 from ..engine import elements, sweeps
 from ..engine.bind import bind, scalar_output
-from ..engine.transforms import coloured_hessian
+from ..engine.transforms import coloured_hessian, hessian_pattern
 from ..ir.graph import Graph
 from .point import DirectionalDerivative, Gradient, bind_direction, dense_direction
 
@@ -48,10 +48,19 @@ def hessian(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = Non
     root = scalar_output(point, "a Hessian")
     names = point.names(wrt)
     shapes = {name: point.shapes[name] for name in names}
-    graphs = sweeps.gradient_graph(root, names, point.node_shapes)
-    gradient_nodes = [graphs[name] for name in names]
-    order, found = sweeps.values(point, gradient_nodes)
-    matrix, directions = coloured_hessian(gradient_nodes, shapes, order, found)
+    # what does not depend on the point's values is built once per input signature
+    key = ("hessian", tuple(names), tuple(point.shapes.items()))
+    prepared = graph.cache.get(key)
+    if prepared is None:
+        graphs = sweeps.gradient_graph(root, names, point.node_shapes)
+        gradient_nodes = [graphs[name] for name in names]
+        prepared = [gradient_nodes, sweeps.order_of(point, gradient_nodes), None]
+        graph.cache[key] = prepared
+    gradient_nodes, order, pattern = prepared
+    found = sweeps.values(point, order=order)[1]
+    if pattern is None:  # element shapes of the gradient graph's nodes are read off the values
+        pattern = prepared[2] = hessian_pattern(gradient_nodes, shapes, found)
+    matrix, directions = coloured_hessian(gradient_nodes, shapes, order, found, pattern)
     gradient = [
         v
         for name, g in zip(names, gradient_nodes, strict=True)

@@ -111,22 +111,27 @@ def bind_direction(point: Point, direction: Mapping[str, Any], what: str = "dire
         shape = point.shapes.get(name)
         if shape is None:
             raise UsageError(f"{what} names {name}, which has no value at the point")
-        bound = elements.flat(value, ()) if not _shaped(value) else None
-        if bound is not None:
-            if shape:
-                raise BadValue(f"{what} {name} is a number but {name} has shape {_show(shape)}")
-            seeds[name] = bound[0]
-            continue
-        import numpy as np
-
-        try:
-            array = np.asarray(value, dtype=np.float64)
-        except (ValueError, TypeError):
-            raise BadValue(f"{what} {name}: not a rectangular array of numbers") from None
-        if array.shape != shape:
-            raise BadValue(f"{what} {name} has shape {_show(array.shape)} but {name} is {_show(shape)}")
-        seeds[name] = array
+        seeds[name] = shaped_like(value, shape, f"{what} {name}", f"{name} is {_show(shape)}")
     return seeds
+
+
+def shaped_like(value: Any, shape: tuple[int, ...], what: str, expected: str) -> Any:
+    """A real number (shape ()) or float array of exactly `shape`; BadValue naming `what` otherwise."""
+    if not _shaped(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise BadValue(f"{what}: not a real number: {value!r}")
+        if shape:
+            raise BadValue(f"{what} is a number but {expected}")
+        return float(value)
+    import numpy as np
+
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise BadValue(f"{what}: not a rectangular array of numbers") from None
+    if array.shape != shape:
+        raise BadValue(f"{what} has shape {_show(array.shape)} but {expected}")
+    return array
 
 
 def _shaped(value: Any) -> bool:
@@ -179,7 +184,7 @@ def vjp(graph: Graph, at: Mapping[str, Any], cotangent: Any, wrt: Sequence[str] 
     for name, n in outputs:
         if name in given:
             shape = elements.shape_of(found[n])
-            seeds[n] = elements.dense(given[name], shape)
+            seeds[n] = shaped_like(given[name], shape, f"cotangent of {name}", f"{name} is {_show(shape)}")
     names = point.names(wrt)
     partials = by_name(point, sweeps.cotangents(point, order, found, seeds, names), names)
     return Gradient(graph.label, point.at, output_value(point, found), partials)

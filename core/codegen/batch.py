@@ -1,9 +1,9 @@
 """Many points at once: value, gradient and Hessian graphs evaluated over numpy arrays.
 
 The derivatives are built once as graphs (reverse mode run on nodes; for the Hessian, forward
-mode on nodes over the gradient graphs, as in derivatives.hessian_graphs), so every row goes
+mode on nodes over the gradient graphs, as in engine/transforms.hessian_graphs), so every row goes
 through the same op rules as the scalar path, and then evaluated as generated numpy code over
-blocks of rows (see codegen_numpy.py) on two threads. Nothing here loops over rows in Python.
+blocks of rows (see numpy_kernels.py) on two threads. Nothing here loops over rows in Python.
 """
 
 from __future__ import annotations

@@ -20,7 +20,27 @@ from ..codegen.vectorized import compile_outputs
 from ..engine import elements
 from ..engine.reverse import gradient_graph
 from ..engine.transforms import hessian_graphs
+from ..errors import BadValue, UsageError
 from ..ir.graph import Graph
+
+
+def checked_variables(graph: Graph, variables: Sequence[str] | None) -> list[str]:
+    """The variables a compiled function takes: every input of the graph (in `variables` order
+    when given), for a graph with one output; UsageError otherwise."""
+    if len(graph.outputs) > 1:
+        names = ", ".join(name for name, _ in graph.outputs)
+        raise UsageError(f"a compiled gradient or Hessian takes one output, {graph.label} has {names}")
+    if variables is None:
+        return list(graph.variables)
+    chosen = list(dict.fromkeys(variables))
+    unknown = [name for name in chosen if name not in graph.inputs]
+    missing = [name for name in graph.variables if name not in chosen]
+    if unknown or missing:
+        problem = f"unknown variable(s) {', '.join(unknown)}" if unknown else f"no {', '.join(missing)}"
+        raise UsageError(
+            f"variables must list the inputs of {graph.label} ({', '.join(graph.variables)}): {problem}"
+        )
+    return chosen
 
 
 class _Compiled:
@@ -30,7 +50,12 @@ class _Compiled:
         """x as a float vector in the order of `variables` (x may be a mapping name -> value)."""
         if isinstance(x, Mapping):
             return np.array([float(x[name]) for name in self.variables])
-        return np.asarray(x, dtype=float)
+        flat = np.asarray(x, dtype=float)
+        if flat.shape != (len(self.variables),):
+            raise BadValue(
+                f"x has shape {list(flat.shape)}, the function takes {len(self.variables)} numbers"
+            )
+        return flat
 
 
 class HessianFunction(_Compiled):
@@ -42,12 +67,10 @@ class HessianFunction(_Compiled):
            [2., 0.]])
     """
 
-    def __init__(
-        self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True
-    ) -> None:
+    def __init__(self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> None:
         start = time.perf_counter()
         expression = graph
-        self.variables = list(graph.variables if variables is None else dict.fromkeys(variables))
+        self.variables = checked_variables(graph, variables)
         _, self.entries, graphs, self.colours = hessian_graphs(expression.root, self.variables)
         n = len(self.variables)
         targets = [[i * n + j] if i == j else [i * n + j, j * n + i] for i, j in self.entries]
@@ -74,12 +97,10 @@ class HessianFunction(_Compiled):
 class GradientFunction(_Compiled):
     """∇f(x) as a numpy vector, from code generated once (reverse mode run on nodes)."""
 
-    def __init__(
-        self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True
-    ) -> None:
+    def __init__(self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> None:
         start = time.perf_counter()
         expression = graph
-        self.variables = list(graph.variables if variables is None else dict.fromkeys(variables))
+        self.variables = checked_variables(graph, variables)
         graphs = gradient_graph(expression.root, self.variables)
         outputs = [graphs[name] for name in self.variables]
         targets = [[k] for k in range(len(outputs))]
@@ -97,7 +118,7 @@ class ElementHessian:
 
     def __init__(self, graph: Graph, variables: Sequence[str] | None = None) -> None:
         self.graph = graph
-        self.names = list(graph.variables if variables is None else dict.fromkeys(variables))
+        self.names = checked_variables(graph, variables)
         self.shapes = {name: graph.inputs.get(name) or () for name in self.names}
         self.variables = elements.all_labels(self.shapes)
 
@@ -107,8 +128,6 @@ class ElementHessian:
             return dict(x)
         flat = np.asarray(x, dtype=float).ravel()
         if flat.size != len(self.variables):
-            from ..errors import BadValue
-
             raise BadValue(f"x has {flat.size} elements, the inputs have {len(self.variables)}")
         spans = elements.offsets(self.shapes)
         return {name: flat[a:b].reshape(self.shapes[name]) if self.shapes[name] else float(flat[a])

@@ -127,6 +127,7 @@ def compile_outputs(
         [
             "def fill(x, out):",
             "  with _errstate(all='ignore'):",
+            "      pass",  # the block is empty when every output is structurally zero
             *("  " + line for line in gather_lines + body),
         ]
         + ["  " + line for line in tail]

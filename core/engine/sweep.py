@@ -79,8 +79,3 @@ def float_gradient(order: Sequence[Node], values: Mapping[Node, Any], active: se
             previous = cotangents.get(child)
             cotangents[child] = part if previous is None else previous + part
     return partials
-
-
-def plain_floats(at: Mapping[str, Any]) -> bool:
-    """True when every value of the point is a plain number (no arrays)."""
-    return all(type(v) is float or type(v) is int for v in at.values())

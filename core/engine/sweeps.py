@@ -29,10 +29,13 @@ def order_of(point: Point, roots: Sequence[Node] = ()) -> list[Node]:
 
 
 def values(
-    point: Point, roots: Sequence[Node] = (), check: bool = True
+    point: Point, roots: Sequence[Node] = (), check: bool = True, order: list[Node] | None = None
 ) -> tuple[list[Node], dict[Node, Any]]:
-    """(order, every node's value); DomainError for an output whose value is NaN (when `check`)."""
-    order = order_of(point, roots)
+    """(order, every node's value); DomainError for an output whose value is NaN (when `check`).
+
+    The nodes are the graph's and those `roots` need, or exactly `order` when it is given.
+    """
+    order = order_of(point, roots) if order is None else order
     found = float_values(order, point.at, ())[0] if point.scalar else values_of(order, point.at)
     if check:
         raise_if_nan([n for _, n in point.graph.outputs], found)

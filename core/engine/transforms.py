@@ -21,11 +21,9 @@ def hessian_pattern(gradient: Sequence[Node], shapes: Mapping[str, Shape], found
     """Row i: the element columns j where H[i, j] may be non-zero (symmetric), over all input elements."""
     if not any(shapes.values()):
         return sparsity.hessian_pattern(gradient, list(shapes))
-    element_pattern = getattr(sparsity, "element_hessian_pattern", None)
-    if element_pattern is not None:
-        return element_pattern(gradient, list(shapes.items()), lambda n: elements.shape_of(found[n]))
-    count = sum(map(elements.size, shapes.values()))  # no element sparsity: every column its own
-    return [list(range(count)) for _ in range(count)]
+    return sparsity.element_hessian_pattern(
+        gradient, list(shapes.items()), lambda n: elements.shape_of(found[n])
+    )
 
 
 def coloured_entries(
@@ -63,10 +61,13 @@ def coloured_entries(
 
 
 def coloured_hessian(
-    gradient: Sequence[Node], shapes: Mapping[str, Shape], order: list[Node], found: Mapping[Node, Any]
+    gradient: Sequence[Node],
+    shapes: Mapping[str, Shape],
+    order: list[Node],
+    found: Mapping[Node, Any],
+    pattern: Sequence[Sequence[int]],
 ) -> tuple[list[list[float]], int]:
     """(the Hessian over input elements, exactly symmetric; number of forward sweeps)."""
-    pattern = hessian_pattern(gradient, shapes, found)
     entries, values, colours = coloured_entries(gradient, shapes, order, found, 1.0, pattern)
     count = len(pattern)
     matrix = [[0.0] * count for _ in range(count)]

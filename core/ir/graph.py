@@ -64,8 +64,11 @@ class Graph:
 
     @property
     def label(self) -> str:
-        """How results name it: a program by its file name, a formula by its text."""
-        return self.name if self.declared and self.name else self.source
+        """How results name it: a program by its file name (`<program>` without one), a formula by
+        its text."""
+        if self.declared:
+            return self.name or "<program>"
+        return self.source
 
     @property
     def size(self) -> int:

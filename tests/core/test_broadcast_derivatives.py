@@ -84,3 +84,27 @@ def test_an_unused_array_input_gets_a_zero_block_in_every_command() -> None:
     assert adcalc.hessian("y^2", at).hessian["y"]["y"] == 2.0
     rows = {m.name: m.values for m in adcalc.check("y^2", at).methods}
     assert rows["central differences"]["x[1]"] == 0.0 and rows["forward AD"]["y"] == 2.0
+
+
+def test_compiled_functions_check_their_arguments() -> None:
+    with pytest.raises(adcalc.AdcalcError, match="one output"):
+        adcalc.hessian_function("input x\nf = x^2\ng = x^3\noutput f, g")
+    with pytest.raises(adcalc.AdcalcError, match="unknown variable"):
+        adcalc.hessian_function("x*y", ["z"])
+    with pytest.raises(adcalc.AdcalcError, match="takes 2 numbers"):
+        adcalc.hessian_function("x^2*y")([1.0])
+    # structurally zero Hessian entries, and a permuted variable order
+    np.testing.assert_array_equal(adcalc.hessian_function("x + y")([2.0, 3.0]), np.zeros((2, 2)))
+    np.testing.assert_array_equal(adcalc.hessian_function("x*y", ["y", "x"])([2.0, 3.0]), [[0, 1], [1, 0]])
+
+
+def test_directions_and_cotangents_are_checked() -> None:
+    vector = "input x[2]\ny = x*2\noutput y"
+    with pytest.raises(adcalc.AdcalcError, match=r"cotangent of y has shape \[3\] but y is \[2\]"):
+        adcalc.vjp(vector, {"x": [1.0, 2.0]}, [1.0, 2.0, 3.0])
+    for bad in ("a", None, 1j):
+        with pytest.raises(adcalc.AdcalcError, match="direction x: not a real number"):
+            adcalc.jvp("x*y", {"x": 1.0, "y": 2.0}, {"x": bad})
+    np.testing.assert_array_equal(adcalc.vjp(vector, {"x": [1.0, 2.0]}, [1.0, 3.0]).gradient["x"], [2.0, 6.0])
+    with pytest.raises(adcalc.AdcalcError, match="mode must be"):
+        adcalc.explain("x", {"x": 1.0}, mode="sideways")
