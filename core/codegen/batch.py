@@ -46,33 +46,36 @@ def value_name(output: str | None = None) -> str:
     return "value" if output is None else f"value_{output}"
 
 
+def column_names(outputs: Sequence[str], wrt: Sequence[str], order: int = 1) -> list[str]:
+    """Every output's value column, then per output its gradient (order >= 1) and Hessian upper
+    triangle (order 2) columns: value, d_x, d2_x_y for one output; value_f, d_f_x, d2_f_x_y for several."""
+    several = len(outputs) > 1
+    names = [value_name(name if several else None) for name in outputs]
+    for name in outputs:
+        label = name if several else None
+        if order >= 1:
+            names += [gradient_name(v, label) for v in wrt]
+        if order >= 2:
+            names += [hessian_name(a, b, label) for i, a in enumerate(wrt) for b in wrt[i:]]
+    return names
+
+
 def derivative_outputs(
     outputs: Sequence[tuple[str, Node]], wrt: Sequence[str], order: int = 1
 ) -> tuple[list[str], list[Node]]:
-    """(column names, graphs): every output's value, then per output its gradient (order >= 1) and
-    the Hessian's upper triangle (order 2), entry (i, j) with i <= j the graph of H[j, i].
-
-    One output names its columns value, d_x, d2_x_y; several name them value_f, d_f_x, d2_f_x_y.
-    """
-    several = len(outputs) > 1
-    names = [value_name(name if several else None) for name, _ in outputs]
+    """(column names, graphs) in column_names' order; Hessian entry (i, j), i <= j, is the graph of
+    H[j, i] from engine/transforms.hessian_graphs (the lower triangle it computes)."""
     nodes = [root for _, root in outputs]
-    for name, root in outputs:
-        label = name if several else None
+    for _, root in outputs:
         if order >= 2:
             gradient, entries, graphs, _ = hessian_graphs(root, wrt)
             lower = dict(zip(entries, graphs, strict=True))
-            names += [gradient_name(v, label) for v in wrt]
             nodes += gradient
-            for i, first in enumerate(wrt):
-                for j in range(i, len(wrt)):
-                    names.append(hessian_name(first, wrt[j], label))
-                    nodes.append(lower.get((j, i), ZERO))  # structurally zero: not in the lower triangle
+            nodes += [lower.get((j, i), ZERO) for i in range(len(wrt)) for j in range(i, len(wrt))]
         elif order >= 1:
             gradient = gradient_graph(root, wrt)
-            names += [gradient_name(v, label) for v in wrt]
             nodes += [gradient[v] for v in wrt]
-    return names, nodes
+    return column_names([name for name, _ in outputs], wrt, order), nodes
 
 
 @cache

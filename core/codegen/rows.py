@@ -17,7 +17,7 @@ from ..errors import AdcalcError, UsageError
 from ..ir.graph import Graph
 from ..ir.nodes import Node
 from ..ir.shapes import show
-from .batch import gradient_name, hessian_name, value_name
+from .batch import column_names
 
 
 class Pointwise:
@@ -56,14 +56,7 @@ class Pointwise:
     def outputs(self, order: int) -> tuple[list[str], list[Node]]:
         """(column names, the output nodes) of `table`: values, then gradients, then Hessians."""
         self._scalar_inputs()
-        several = len(self.roots) > 1
-        names = [value_name(name if several else None) for name, _ in self.expression.outputs]
-        for name, _ in self.expression.outputs:
-            label = name if several else None
-            if order >= 1:
-                names += [gradient_name(v, label) for v in self.wrt]
-            if order >= 2:
-                names += [hessian_name(a, b, label) for i, a in enumerate(self.wrt) for b in self.wrt[i:]]
+        names = column_names([name for name, _ in self.expression.outputs], self.wrt, order)
         return names, self.roots
 
     def plan(self, order: int) -> RowPlan:
