@@ -356,7 +356,9 @@ def test_local_inputs_do_not_import_fsspec(tmp_path: Path) -> None:
 
 
 # --- the Dask engine finds the same files (local scheduler) ---------------------------------------------
-def dask_rows(args: list[str], capsys: pytest.CaptureFixture[str], out: Path) -> list[dict[str, object]]:
+def dask_rows(
+    args: list[str], capsys: pytest.CaptureFixture[str], out: Path | str
+) -> list[dict[str, object]]:
     import pandas as pd
 
     outcome = run([*args, "--engine", "dask", "-o", str(out), "-q"], capsys)
@@ -382,6 +384,8 @@ def test_dask_reads_directories_globs_and_urls(
     sources += ["memory://pq", "memory://pq/*.parquet"]
     for k, source in enumerate(sources):
         rows = dask_rows(["batch", "x*2", "-i", source, "--grad"], capsys, tmp_path / f"out{k}")
+        if k == 0:  # the output may be a URL too
+            assert dask_rows(["batch", "x*2", "-i", source, "--grad"], capsys, "memory://out") == rows
         assert [r["id"] for r in rows] == WHOLE, source
         local = run(["batch", "x*2", "-i", source, "--grad", "-q"], capsys)
         expected = list(csv.DictReader(io.StringIO(local.stdout)))
@@ -404,3 +408,32 @@ def test_dask_errors_are_exit_2(
     for source, message in cases.items():
         outcome = run(["batch", "x", "-i", source, "--engine", "dask", "-o", str(tmp_path / "o")], capsys)
         assert outcome.code == 2 and message in outcome.stderr, (source, outcome.stderr)
+
+
+# --- the README's example of inputs, run as a shell runs it ------------------------------------------
+def test_readme_inputs_example(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```console\n(.*?)```", readme, re.S)
+    block = next(b for b in blocks if 'file://$PWD/parts"' in b)
+    commands: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        else:
+            commands[-1][1].append(line)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    for command, shown in commands:
+        if command.startswith("cat "):  # the README shows a file: make it
+            target = tmp_path / command[4:]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("".join(line + "\n" for line in shown))
+            continue
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stdout.splitlines() == shown, command
+    assert len(commands) == 5
