@@ -13,7 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from adcalc.errors import EvaluationError
+from adcalc.errors import EvaluationError, UsageError
 
 from .actions import load
 from .app import app
@@ -123,10 +123,12 @@ def run_local(
     from . import formats
     from .writers import open_sink
 
-    fmt = formats.format_of(input_path, input_format, default="csv" if input_path == "-" else None)
-    source = formats.open_source(input_path, fmt, compiled.variables, use_arrow=text_engine != "python")
+    # --text-engine (hidden, for the tests): python or arrow for both, or READER/WRITER
+    reader, _, writer = (text_engine or "").partition("/")
+    source = formats.open_source(input_path, input_format, compiled.variables, use_arrow=reader != "python")
+    fmt = source.format
     default_out = fmt if fmt in ("csv", "tsv", "jsonl", "json") else "csv"
-    sink = open_sink(output, formats.format_of(output, output_format, default=default_out), text_engine)
+    sink = open_sink(output, formats.format_of(output, output_format, default=default_out), writer or reader)
     plan, names = compiled.plan(order), compiled.outputs(order)[0]
     tally = Tally()
     progress = _progress(source, quiet or input_path == "-")
@@ -148,6 +150,11 @@ def run_local(
         while pending:
             labels, encoded = pending.popleft()
             sink.emit(labels, encoded.result())
+    except UsageError:  # a later input file is unreadable: the rows before it are still written
+        while pending:
+            labels, encoded = pending.popleft()
+            sink.emit(labels, encoded.result())
+        raise
     finally:
         if progress is not None:
             progress.stop()

@@ -1,4 +1,4 @@
-"""`adcalc batch --engine dask`: a directory or glob of CSV/Parquet files, evaluated by Dask.
+"""`adcalc batch --engine dask`: CSV/Parquet files (a directory, a glob, an fsspec URL), evaluated by Dask.
 
 Each partition is evaluated by the same code as a local chunk (core/batch.py's evaluate_rows),
 so the result equals the single-process `batch` row for row. Workers get the expression's text
@@ -8,14 +8,13 @@ The result is a directory of Parquet files, one per partition, in input order.
 
 from __future__ import annotations
 
-import glob
-import os
 import sys
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from adcalc.errors import UsageError
+
+from .chunks import check_columns
 
 
 def _dask() -> Any:
@@ -27,17 +26,23 @@ def _dask() -> Any:
 
 
 def input_files(path: str, input_format: str | None) -> tuple[list[str], str]:
-    """(files, format) for a directory, a glob or one file; the format from --input-format or the names."""
-    if os.path.isdir(path):
-        files = sorted(glob.glob(os.path.join(path, "*.csv")) + glob.glob(os.path.join(path, "*.parquet")))
-    else:
-        files = sorted(glob.glob(path))
-    if not files:
-        raise UsageError(f"no input files match {path!r}")
-    fmt = input_format or Path(files[0]).suffix.lstrip(".").lower()
-    if fmt not in ("csv", "parquet") or any(not f.endswith("." + fmt) for f in files if input_format is None):
+    """(files, format) for a directory, a glob, one file, or an fsspec URL of any of them.
+
+    Found by the same code as the local engine (fsspec for a URL: a local glob finds nothing in
+    an object store), in the same order, and handed to Dask as a list of paths or URLs: Dask's
+    own listing sorts CSV files by plain text order and Parquet files in natural order, and the
+    two engines are to give the same rows in the same order."""
+    from .formats import find_inputs, parse_header
+
+    files, fmt = find_inputs(path, input_format)
+    if fmt not in ("csv", "parquet"):
         raise UsageError("--engine dask reads .csv or .parquet files (one format per run)")
-    return files, fmt
+    if fmt == "csv":
+        # pandas renames a repeated column (x, x.1) without a word: check the header as the local
+        # engine does. Dask takes its columns from the first file, so that one is read here.
+        with files[0].open() as stream:
+            check_columns(parse_header(stream.readline(), ","), ())
+    return [f.name for f in files], fmt
 
 
 @cache
@@ -95,9 +100,7 @@ def run_dask(
         frame = (
             dd.read_csv(files, dtype=str, keep_default_na=False) if fmt == "csv" else dd.read_parquet(files)
         )
-        missing = [v for v in compiled.variables if v not in frame.columns]
-        if missing:
-            raise UsageError(f"the input has no column for variable(s) {', '.join(missing)}")
+        check_columns(list(frame.columns), compiled.variables)
         kept = kept_columns(keep, list(frame.columns), compiled.variables)
         expression = compiled.expression
         arguments = (expression.source, expression.name, compiled.wrt, order, kept)

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 from adcalc.errors import UsageError
 
-from .chunks import BLOCK_ROWS, Chunk, Source, check_columns, to_floats
+from .chunks import BLOCK_ROWS, Chunk, InputFile, Source, check_columns, to_floats
 from .writers import arrow_module
 
 
@@ -53,22 +52,34 @@ def _float_column(values: np.ndarray, name: str, problems: dict[int, str]) -> np
     return to_floats(values.tolist(), name, problems)
 
 
-def arrow_source(path: str, fmt: str, variables: Sequence[str]) -> Source:
-    """The chunks of a Parquet or Arrow IPC file, one per record batch."""
+def arrow_source(file: InputFile, fmt: str, variables: Sequence[str]) -> Source:
+    """The chunks of a Parquet or Arrow IPC file, BLOCK_ROWS rows at a time."""
     pa = arrow_module(required=f"{fmt} input")
-    if path == "-":
+    if file.name == "standard input":
         raise UsageError(f"{fmt} input must be a file, not standard input")
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
 
-        reader = pq.ParquetFile(path)
-        columns = reader.schema_arrow.names
-        batches: Iterator[Any] = reader.iter_batches(batch_size=BLOCK_ROWS)
-    else:
-        table = pa.ipc.open_file(pa.memory_map(path)).read_all()
-        columns, batches = table.column_names, iter(table.to_batches(BLOCK_ROWS))
+            reader = pq.ParquetFile(file.local or file.open())
+            columns = reader.schema_arrow.names
+            batches: Iterator[Any] = reader.iter_batches(batch_size=BLOCK_ROWS)
+        else:
+            ipc = pa.ipc.open_file(pa.memory_map(file.local) if file.local else file.open())
+            columns = ipc.schema.names
+            batches = _ipc_batches(ipc)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise UsageError(f"cannot read {file.name} as {fmt}: {error}") from None
     check_columns(columns, variables)
-    return Source(list(columns), (arrow_chunk(b, variables) for b in batches), Path(path).stat().st_size)
+    return Source(list(columns), (arrow_chunk(b, variables) for b in batches), file.size)
+
+
+def _ipc_batches(ipc: Any) -> Iterator[Any]:
+    """The record batches of an Arrow IPC file, in pieces of at most BLOCK_ROWS rows."""
+    for k in range(ipc.num_record_batches):
+        batch = ipc.get_batch(k)
+        for start in range(0, batch.num_rows, BLOCK_ROWS):
+            yield batch.slice(start, BLOCK_ROWS)
 
 
 def arrow_chunk(batch: Any, variables: Sequence[str]) -> Chunk:

@@ -1,11 +1,11 @@
-"""What every batch reader yields: chunks of rows, the open source, and the column checks."""
+"""What every batch reader yields: chunks of rows, the open source, its files, and the column checks."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from adcalc.errors import UsageError
@@ -31,10 +31,30 @@ class Source:
     chunks: Iterator[Chunk]
     size: int | None = None  # total bytes when known (a file), for the progress bar
     position: list[int] = field(default_factory=lambda: [0])
+    format: str = ""  # the format it is read in (csv, parquet, ...)
+
+
+@dataclass
+class InputFile:
+    """One file of the input: its name (path or URL, for messages), size, and how to open it."""
+
+    name: str
+    size: int | None
+    open: Callable[[], BinaryIO]
+    local: str | None = None  # a local path, memory-mapped for Arrow IPC
 
 
 def check_columns(columns: Sequence[str], variables: Sequence[str]) -> None:
-    """UsageError unless every variable has a column."""
+    """UsageError unless every variable has a column and no two columns share a name."""
+    seen: dict[str, int] = {}
+    for k, name in enumerate(columns):
+        if name in seen:
+            # Which one would a variable or --keep mean? Neither reader may guess.
+            raise UsageError(
+                f"the input has two columns named {name!r} (columns {seen[name] + 1} and {k + 1}): "
+                "every column needs its own name"
+            )
+        seen[name] = k
     missing = [name for name in variables if name not in columns]
     if missing:
         shown = ", ".join(columns) or "none"
@@ -59,5 +79,7 @@ def to_floats(cells: Sequence[Any], name: str, problems: dict[int, str]) -> np.n
         try:
             values[k] = float(cell)
         except ValueError:
-            problems.setdefault(k, f"non-numeric value {cell!r} for {name}")
+            # pyarrow's parser reads nan(...) as NaN (a missing value): so does this one
+            if not (isinstance(cell, str) and cell.strip().lower().lstrip("+-").startswith("nan(")):
+                problems.setdefault(k, f"non-numeric value {cell!r} for {name}")
     return values

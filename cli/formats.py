@@ -8,22 +8,29 @@ a number, with a per-row problem message), the other columns as they came (text 
 values for JSON) so they pass through unchanged. Text formats are read in blocks of whole lines
 as soon as they arrive, so a pipe streams. CSV is parsed by pyarrow when it is installed (its
 multi-threaded parser is the fastest available), else by the csv module; both give the same rows.
+
+An input is one file, standard input, a directory (its files of the format, in natural order), a
+glob, or an fsspec URL (s3://, gs://, file://, memory://, ... also a directory or a glob there):
+find_inputs resolves it to files, which are read one after the other as one table.
 """
 
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
+import os
+import re
 import select
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from adcalc.errors import UsageError
 
-from .chunks import BLOCK_ROWS, Chunk, Source, check_columns, to_floats
+from .chunks import BLOCK_ROWS, Chunk, InputFile, Source, check_columns, to_floats
 from .writers import arrow_module
 
 TEXT_FORMATS = {"csv": ",", "tsv": "\t"}
@@ -48,36 +55,178 @@ def format_of(path: str, given: str | None, default: str | None = None) -> str:
     return found
 
 
-def open_source(path: str, fmt: str, variables: Sequence[str], use_arrow: bool = True) -> Source:
-    """The chunks of an input file ('-' for standard input) in the given format."""
-    if fmt not in INPUT_FORMATS:
-        raise UsageError(f"unknown input format {fmt!r} (choose from {', '.join(INPUT_FORMATS)})")
-    if fmt in ("parquet", "arrow"):
-        from .binary_formats import arrow_source
-
-        return arrow_source(path, fmt, variables)
-    stream = _open_binary(path)
-    size = None if path == "-" else Path(path).stat().st_size
-    if fmt in TEXT_FORMATS:
-        return _text_source(stream, TEXT_FORMATS[fmt], variables, size, use_arrow)
-    if fmt == "jsonl":
-        source = Source([], iter(()), size)
-        source.chunks = _jsonl_chunks(stream, variables, source)
-        return source
-    if fmt == "json":
-        return _json_source(stream, variables, size)
-    from .binary_formats import numpy_source
-
-    return numpy_source(stream, fmt, variables, size)
+# --- inputs: a file, standard input, a directory, a glob or an fsspec URL ------------------------
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(://|::)")  # s3://..., memory://..., simplecache::s3://...
+GLOB = re.compile(r"[*?[]")
 
 
-def _open_binary(path: str) -> BinaryIO:
+def is_url(path: str) -> bool:
+    """True for an fsspec URL (a protocol and ://, or a chained URL with ::)."""
+    return bool(URL.match(path))
+
+
+def find_inputs(
+    path: str, given: str | None, allowed: Sequence[str] = INPUT_FORMATS
+) -> tuple[list[InputFile], str]:
+    """The files of an input and their one format (from --input-format, else their extensions)."""
     if path == "-":
-        return sys.stdin.buffer
+        stdin = InputFile("standard input", None, lambda: sys.stdin.buffer)
+        return [stdin], _allowed(format_of(path, given, default="csv"), allowed)
+    files, listed = _remote_files(path) if is_url(path) else _local_files(path)
+    if not listed:  # one file, named as it is: its extension or --input-format says the format
+        return files, _allowed(format_of(files[0].name, given), allowed)
+    fmt = format_of("", given) if given else None
+    if listed == "directory":  # a directory may hold other files too: take its tables
+        files = [f for f in files if _by_extension(f.name) and (fmt is None or _by_extension(f.name) == fmt)]
+    if not files:
+        raise UsageError(f"{path} holds no {fmt or 'table'} files")
+    if fmt is None:
+        found = {_by_extension(f.name) for f in files}
+        if None in found:
+            unknown = next(f.name for f in files if _by_extension(f.name) is None)
+            raise UsageError(f"cannot tell the format of {unknown!r}: give --input-format")
+        if len(found) > 1:
+            shown = ", ".join(sorted(str(name) for name in found))
+            raise UsageError(f"{path} holds files of several formats ({shown}): give --input-format")
+        fmt = str(found.pop())
+    return files, _allowed(fmt, allowed)
+
+
+def _by_extension(name: str) -> str | None:
+    return EXTENSIONS.get(Path(name).suffix.lower())
+
+
+def _allowed(fmt: str, allowed: Sequence[str]) -> str:
+    if fmt not in allowed:
+        raise UsageError(f"unknown input format {fmt!r} (choose from {', '.join(allowed)})")
+    return fmt
+
+
+def natural_key(name: str) -> list[Any]:
+    """Sort key that compares the numbers in names as numbers: part.2 before part.10 (as Dask does)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _visible(name: str) -> bool:
+    """Not a hidden or bookkeeping file (.DS_Store, _SUCCESS, _metadata of Spark and Dask)."""
+    return not os.path.basename(name.rstrip("/")).startswith((".", "_"))
+
+
+def _local_files(path: str) -> tuple[list[InputFile], str | None]:
+    """(files, how they were listed: None for one file, "directory" or "glob")."""
+    if os.path.isdir(path):
+        names = [entry.path for entry in os.scandir(path) if entry.is_file() and _visible(entry.name)]
+        listed: str | None = "directory"
+    elif GLOB.search(path) and not os.path.exists(path):
+        names, listed = [name for name in glob.glob(path) if os.path.isfile(name)], "glob"
+        if not names:
+            raise UsageError(f"no input files match {path!r}")
+    else:
+        if not os.path.isfile(path):
+            reason = "no such file" if not os.path.exists(path) else "not a file"
+            raise UsageError(f"cannot read {path}: {reason}")
+        names, listed = [path], None
+    files = [
+        InputFile(name, os.path.getsize(name), lambda name=name: _open_local(name), name)
+        for name in sorted(names, key=natural_key)
+    ]
+    return files, listed
+
+
+def _open_local(path: str) -> BinaryIO:
     try:
         return open(path, "rb")  # noqa: SIM115  (closed by the generator that reads it)
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _remote_files(url: str) -> tuple[list[InputFile], str | None]:
+    """The files of an fsspec URL (fsspec is imported only here: local inputs do not need it)."""
+    try:
+        import fsspec
+    except ImportError:
+        raise UsageError(f"reading {url} needs fsspec: pip install 'adcalc[remote]'") from None
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+        if GLOB.search(root):
+            infos, listed = list(fs.glob(root, detail=True).values()), "glob"
+        elif fs.isdir(root):
+            infos, listed = fs.ls(root, detail=True), "directory"
+        else:
+            infos, listed = [fs.info(root)], None
+    except (ImportError, ValueError) as error:  # "Install s3fs to access S3", "Protocol not known"
+        raise UsageError(f"cannot read {url}: {error}") from None
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {url}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {url}: {error}") from None
+    infos = [info for info in infos if info.get("type") != "directory" and _visible(info["name"])]
+    if not infos:
+        raise UsageError(f"no input files match {url!r}")
+
+    def opener(name: str) -> Callable[[], BinaryIO]:
+        def open_remote() -> BinaryIO:
+            try:
+                return fs.open(name, "rb")
+            except OSError as error:
+                raise UsageError(f"cannot read {fs.unstrip_protocol(name)}: {error}") from None
+
+        return open_remote
+
+    files = [
+        InputFile(fs.unstrip_protocol(info["name"]), info.get("size"), opener(info["name"]))
+        for info in sorted(infos, key=lambda info: natural_key(info["name"]))
+    ]
+    return files, listed
+
+
+def open_source(path: str, given: str | None, variables: Sequence[str], use_arrow: bool = True) -> Source:
+    """The chunks of an input (see find_inputs) read as one table; its format in Source.format."""
+    files, fmt = find_inputs(path, given)
+    first = _file_source(files[0], fmt, variables, use_arrow)
+    first.format = fmt
+    if len(files) == 1:
+        return first
+    whole = Source(first.columns, iter(()), sum(f.size or 0 for f in files) or None, format=fmt)
+
+    def chunks() -> Iterator[Chunk]:
+        done = 0
+        for k, file in enumerate(files):
+            part = first if k == 0 else _file_source(file, fmt, variables, use_arrow)
+            if fmt not in ("jsonl", "json") and part.columns != first.columns:
+                # Columns are found by name, but the passed-through ones would silently go
+                # missing or change place: one table needs one header.
+                raise UsageError(
+                    f"{file.name} has the columns {', '.join(part.columns)} but {files[0].name} has "
+                    f"{', '.join(first.columns)}: the files of one input need the same columns"
+                )
+            for chunk in part.chunks:
+                whole.position[0] = done + part.position[0]
+                yield chunk
+            done += file.size or 0
+
+    whole.chunks = chunks()
+    return whole
+
+
+def _file_source(file: InputFile, fmt: str, variables: Sequence[str], use_arrow: bool) -> Source:
+    """The chunks of one file in the given format."""
+    if fmt in ("parquet", "arrow"):
+        from .binary_formats import arrow_source
+
+        return arrow_source(file, fmt, variables)
+    stream = file.open()
+    if fmt in TEXT_FORMATS:
+        return _text_source(stream, TEXT_FORMATS[fmt], variables, file.size, use_arrow)
+    if fmt == "jsonl":
+        source = Source([], iter(()), file.size)
+        source.chunks = _jsonl_chunks(stream, variables, source)
+        return source
+    if fmt == "json":
+        return _json_source(stream, variables, file.size)
+    from .binary_formats import numpy_source
+
+    return numpy_source(stream, fmt, variables, file.size)
 
 
 # --- text: blocks of whole lines, as soon as they arrive ----------------------------------------
@@ -118,8 +267,7 @@ def _text_source(
     header_line = stream.readline()
     if not header_line.strip():
         raise UsageError("the input is empty: a header line naming the columns is needed")
-    header = next(csv.reader([header_line.decode("utf-8-sig").rstrip("\r\n")], delimiter=delimiter))
-    header = [name.strip() for name in header]
+    header = parse_header(header_line, delimiter)
     source = Source(header, iter(()), size, [len(header_line)])
     check_columns(header, variables)
     parse = use_arrow and _arrow_csv_parser(header, delimiter, variables)
@@ -132,6 +280,12 @@ def _text_source(
 
     source.chunks = chunks()
     return source
+
+
+def parse_header(line: bytes, delimiter: str) -> list[str]:
+    """The column names of a header line (a byte-order mark and spaces around names dropped)."""
+    text = line.decode("utf-8-sig", "replace").rstrip("\r\n")
+    return [name.strip() for name in next(csv.reader([text], delimiter=delimiter), [])]
 
 
 def _python_csv_parser(header: list[str], delimiter: str, variables: Sequence[str]) -> Any:
@@ -189,7 +343,7 @@ def _jsonl_chunks(stream: BinaryIO, variables: Sequence[str], source: Source) ->
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
+                    record = json.loads(line, object_pairs_hook=_json_object)
                 except ValueError as error:
                     record, problems[len(records)] = {}, f"invalid JSON: {error}"
                 if not isinstance(record, dict):
@@ -201,8 +355,32 @@ def _jsonl_chunks(stream: BinaryIO, variables: Sequence[str], source: Source) ->
             yield records_chunk(records, variables, problems)
 
 
+class _Repeated(dict[str, Any]):
+    """A JSON object in which a key appears twice (json keeps the last value without a word)."""
+
+    key = ""
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) == len(pairs):
+        return record
+    repeated = _Repeated(record)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            repeated.key = key
+            break
+        seen.add(key)
+    return repeated
+
+
 def records_chunk(records: list[dict[str, Any]], variables: Sequence[str], problems: dict[int, str]) -> Chunk:
-    """A chunk from JSON objects: keys are columns, a missing key is a missing value."""
+    """A chunk from JSON objects: keys are columns, a missing key is a missing value; an object
+    with a repeated key fails its row (which of the two values is meant cannot be known)."""
+    for k, record in enumerate(records):
+        if type(record) is _Repeated:
+            problems.setdefault(k, f"the key {record.key!r} appears twice in the object")
     names = list(dict.fromkeys(key for record in records for key in record))
     numbers = {name: to_floats([r.get(name) for r in records], name, problems) for name in variables}
     others = {name: [r.get(name) for r in records] for name in names if name not in numbers}
@@ -213,7 +391,7 @@ def _json_source(stream: BinaryIO, variables: Sequence[str], size: int | None) -
     with stream:
         text = stream.read()
     try:
-        records = json.loads(text)
+        records = json.loads(text, object_pairs_hook=_json_object)
     except ValueError as error:
         raise UsageError(f"the input is not valid JSON: {error}") from None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):

@@ -9,10 +9,12 @@ as nan/inf in CSV and "NaN"/"Infinity"/"-Infinity" in JSON (see jsonout.py).
 
 from __future__ import annotations
 
-import csv
-import io
+import json
+import math
+import re
 import sys
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -127,14 +129,73 @@ class Writer:
             self.stream.close()
 
 
+# --- CSV/TSV text: one set of rules, two implementations ------------------------------------------
+# Both writers produce the same bytes for the same columns (tested): the csv module's writer and
+# pyarrow's write_csv each have their own float and quoting conventions (0.0 vs 0, quote when
+# needed vs quote every string), so neither is used for the cells. The rules:
+#   - a float is repr(float): the shortest text that reads back to the same float, inf/-inf/nan;
+#   - a failed result, a missing value (None, null) is an empty cell;
+#   - text is written as it is, quoted ("" for a quote) only when it holds a quote, the delimiter,
+#     a carriage return or a line break; other values as their JSON text (true, [1, 2], ...);
+#   - a line that would be empty (one column, empty cell) is written "" so that no reader skips it.
+def _needs_quotes(delimiter: str) -> re.Pattern[str]:
+    return re.compile('["\r\n' + re.escape(delimiter) + "]")
+
+
+def _quote(cell: str, special: re.Pattern[str]) -> str:
+    return '"' + cell.replace('"', '""') + '"' if special.search(cell) else cell
+
+
 def _csv_line(names: list[str], delimiter: str) -> bytes:
-    text = io.StringIO()
-    csv.writer(text, delimiter=delimiter, lineterminator="\n").writerow(names)
-    return text.getvalue().encode()
+    special = _needs_quotes(delimiter)
+    line = delimiter.join(_quote(name, special) for name in names)
+    return ((line or '""') + "\n").encode()
+
+
+def cell_text(value: Any) -> str:
+    """The CSV text of one passed-through Python value (text, JSON or numpy values)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return json.dumps(value, ensure_ascii=False, default=str)  # JSON objects and arrays
+
+
+def _python_cells(column: Column) -> tuple[list[str], bool]:
+    """(the column's unquoted cell texts, whether it may need quoting) with the csv-module rules."""
+    values = column.values
+    if _is_array(values) and values.dtype.kind == "f":
+        cells, plain = [repr(v) for v in values.tolist()], True
+    elif _is_array(values):
+        cells, plain = [cell_text(v) for v in values.tolist()], False
+    elif hasattr(values, "type"):  # a pyarrow column (the arrow reader, Parquet, Arrow)
+        values = _one_array(values)
+        if _is_float(values.type):
+            floats = values.to_numpy(zero_copy_only=False).astype(np.float64).tolist()
+            cells = [
+                "" if null else repr(v) for v, null in zip(floats, values.is_null().to_pylist(), strict=True)
+            ]
+            plain = True
+        else:
+            cells, plain = [cell_text(v) for v in arrow_text(values).to_pylist()], False
+    else:
+        cells, plain = [cell_text(v) for v in values], False
+    if column.failed is not None:
+        for k in np.flatnonzero(column.failed):
+            cells[k] = ""
+    return cells, plain
 
 
 class PythonCsvWriter(Writer):
-    """CSV/TSV through the csv module (when pyarrow is not installed)."""
+    """CSV/TSV in Python (when pyarrow is not installed): the same bytes as ArrowCsvWriter."""
 
     def __init__(self, stream: BinaryIO, delimiter: str) -> None:
         super().__init__(stream)
@@ -144,54 +205,140 @@ class PythonCsvWriter(Writer):
         return _csv_line(names, self.delimiter)
 
     def encode(self, columns: Sequence[Column]) -> bytes:
-        text = io.StringIO()
-        out = csv.writer(text, delimiter=self.delimiter, lineterminator="\n")
-        out.writerows(zip(*(_csv_cells(c) for c in columns), strict=True))
-        return text.getvalue().encode()
+        special = _needs_quotes(self.delimiter)
+        cells = []
+        for column in columns:
+            texts, plain = _python_cells(column)
+            cells.append(texts if plain else [_quote(text, special) for text in texts])
+        if len(cells) == 1:
+            cells[0] = [text or '""' for text in cells[0]]
+        return "".join(self.delimiter.join(row) + "\n" for row in zip(*cells, strict=True)).encode()
 
 
-def _csv_cells(column: Column) -> list[Any]:
-    if _is_array(column.values):
-        cells = [repr(v) for v in column.values.tolist()]  # shortest round-trip text
-        if column.failed is not None:
-            for k in np.flatnonzero(column.failed):
-                cells[k] = ""
-        return cells
-    return ["" if v is None else v for v in column.python()]
+def _one_array(values: Any) -> Any:
+    return values.combine_chunks() if hasattr(values, "combine_chunks") else values
+
+
+def _is_float(kind: Any) -> bool:
+    import pyarrow.types as pt
+
+    return bool(pt.is_floating(kind))
+
+
+def arrow_text(values: Any) -> Any:
+    """A pyarrow column that is not floats as strings (nulls stay null); bool as true/false."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = _one_array(values)
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return values
+    try:
+        return pc.cast(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested or binary values: their JSON text
+        return pa.array([None if v is None else cell_text(v) for v in values.to_pylist()], pa.string())
 
 
 class ArrowCsvWriter(Writer):
-    """CSV/TSV through pyarrow's writer (fast float formatting); text is quoted only if it must be."""
+    """CSV/TSV with pyarrow's compute kernels: every cell formatted and joined without a Python loop
+    over rows (and without the GIL, so chunks encode on other threads), the same bytes as
+    PythonCsvWriter."""
 
     def __init__(self, stream: BinaryIO, delimiter: str, pa: Any) -> None:
         super().__init__(stream)
-        import pyarrow.csv as pcsv
+        import pyarrow.compute as pc
 
-        self.pa, self.pcsv, self.delimiter = pa, pcsv, delimiter
+        self.pa, self.pc, self.delimiter = pa, pc, delimiter
+        self.special = '["\r\n' + ("\\t" if delimiter == "\t" else re.escape(delimiter)) + "]"
 
     def header(self, names: list[str]) -> bytes:
         return _csv_line(names, self.delimiter)
 
     def encode(self, columns: Sequence[Column]) -> Any:
-        pa, pcsv = self.pa, self.pcsv
-        table = pa.table({f"c{k}": c.arrow(pa) for k, c in enumerate(columns)})
-        quoting = "none" if _plain_text(table, self.delimiter) else "needed"
-        options = pcsv.WriteOptions(include_header=False, delimiter=self.delimiter, quoting_style=quoting)
-        sink = pa.BufferOutputStream()
-        pcsv.write_csv(table, sink, options)
-        return sink.getvalue()
+        pa, pc = self.pa, self.pc
+        cells = [self._cells(column) for column in columns]
+        if not cells or not len(cells[0]):
+            return b""
+        lines = pc.binary_join_element_wise(*cells, self.delimiter) if len(cells) > 1 else cells[0]
+        if len(cells) == 1:
+            lines = pc.if_else(pc.equal(lines, ""), pa.scalar('""'), lines)
+        lines = pc.binary_join_element_wise(lines, "\n", "")
+        # The string array's data buffer is exactly the lines, one after the other.
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+        start, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+        return lines.buffers()[2][start:end]
+
+    def _cells(self, column: Column) -> Any:
+        """The column's cells as a string array without nulls, quoted where needed."""
+        pa, pc = self.pa, self.pc
+        values, failed = column.values, column.failed
+        if _is_array(values) and values.dtype.kind == "f":
+            text = float_texts(values.astype(np.float64, copy=False))
+            plain = True
+        elif hasattr(values, "type") and _is_float(values.type):
+            values = _one_array(values)
+            nulls = values.is_null().to_numpy(zero_copy_only=False)
+            text = float_texts(values.to_numpy(zero_copy_only=False).astype(np.float64))
+            failed = nulls if failed is None else failed | nulls
+            plain = True
+        elif hasattr(values, "type"):
+            text, plain = arrow_text(values), False
+        else:
+            items = values.tolist() if _is_array(values) else values
+            text, plain = pa.array([cell_text(v) for v in items], pa.string()), False
+        if failed is not None and failed.any():
+            text = pc.if_else(pa.array(failed), pa.scalar(None, pa.string()), text)
+        text = pc.fill_null(text, "")
+        if not plain:
+            needs = pc.match_substring_regex(text, self.special)
+            if pc.any(needs).as_py():
+                quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+                text = pc.if_else(needs, quoted, text)
+        return text
 
 
-def _plain_text(table: Any, delimiter: str) -> bool:
-    """True when no text cell holds a quote, delimiter or line break (so none needs quoting)."""
+def float_texts(values: np.ndarray) -> Any:
+    """repr() of every float of the array, as a pyarrow string array, at C speed.
+
+    pyarrow's float-to-string cast gives the same shortest round-trip digits as repr but another
+    notation in three ranges: integers (no ".0"), 1e-9 <= |v| < 1e-4 (fixed notation or a
+    one-digit exponent: 0.00001, 1e-7 where repr says 1e-05, 1e-07) and 1e10 <= |v| < 1e16
+    (1e+10 where repr says 10000000000.0). Integers get ".0" appended; the other two ranges,
+    rare in practice, are formatted by repr. A self-check at first use falls back to repr for
+    everything should another pyarrow version format differently."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    pattern = '["\\r\\n' + ("\\t" if delimiter == "\t" else delimiter) + "]"
-    for column in table.columns:
-        if str(column.type) in ("string", "large_string") and column.null_count < len(column):
-            if pc.any(pc.match_substring_regex(column, pattern)).as_py():
-                return False
-    return True
+    if not _cast_matches_repr():
+        return pa.array([repr(v) for v in values.tolist()], pa.string())
+    return _cast_floats(values, pa, pc)
+
+
+def _cast_floats(values: np.ndarray, pa: Any, pc: Any) -> Any:
+    text = pc.cast(pa.array(values), pa.string())
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        integral = (size < 1e10) & (values == np.trunc(values))
+    if integral.any():
+        text = pc.if_else(pa.array(integral), pc.binary_join_element_wise(text, ".0", ""), text)
+    other = ((size >= 1e-9) & (size < 1e-4)) | ((size >= 1e10) & (size < 1e16))
+    if other.any():
+        texts = pa.array([repr(v) for v in values[other].tolist()], pa.string())
+        text = pc.replace_with_mask(text, pa.array(other), texts)
+    return text
+
+
+@cache
+def _cast_matches_repr() -> bool:
+    """True when _cast_floats agrees with repr on values from every range it treats differently."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    probes = [0.0, -0.0, 1.0, -3.0, 0.5, 1e-4, 9.5e-5, 1e-9, 9.99e-10, 1.5e-7, 1e-300, 5e-324, 0.1]
+    probes += [123.456, 9999999999.5, 9999999999.0, 1e10, 12345678901.5, 9999999999999998.0, 1e16]
+    probes += [1.2345e17, 2.5e20, 1e22, 1e300, 1.7976931348623157e308, math.inf, -math.inf, math.nan]
+    probes += np.random.default_rng(0).standard_normal(64).tolist()
+    return _cast_floats(np.array(probes), pa, pc).to_pylist() == [repr(v) for v in probes]
 
 
 class JsonWriter(Writer):
