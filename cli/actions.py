@@ -34,7 +34,7 @@ def evaluate(expr: str, at: list[str] | None, as_json: bool) -> None:
     render.evaluation(adcalc.evaluate(load(expr), at=point), as_json)
 
 
-def gradient(expr: str, at: list[str] | None, wrt: str | None, as_json: bool) -> None:
+def gradient(expr: str, at: list[str] | None, wrt: list[str] | None, as_json: bool) -> None:
     """`adcalc grad` in reverse mode: the value and the gradient at a point."""
     point = parse_at(at)
     render.gradient(adcalc.gradient(load(expr), at=point, wrt=parse_names(wrt)), as_json)
