@@ -2,9 +2,10 @@
 
 Shell scripts call `adcalc grad EXPR --at x=1,y=2 --json` in loops, and importing typer and
 building the app for every command costs more than all the rest of such a call. When the
-arguments are exactly `eval|grad EXPR [--at V]... [--wrt V]... [--json]`, this runs the same
-actions that the typer commands run (cli/actions.py); anything else — help, other commands,
-other options, an EXPR that starts with '-' — goes to typer, so there is one behaviour.
+arguments are exactly `eval|grad EXPR [--at V]... [--wrt V]... [--json]` (and the global
+--debug and --digits N anywhere, which cli/entry.py takes out first), this runs the same actions
+that the typer commands run (cli/actions.py); anything else — help, other commands, other
+options, an EXPR that starts with '-' — goes to typer, so there is one behaviour.
 """
 
 from __future__ import annotations
@@ -42,13 +43,26 @@ def quick_call(args: list[str]) -> tuple[str, dict[str, Any]] | None:
 
 def run() -> None:
     """Entry point of the `adcalc` command."""
-    call = quick_call(sys.argv[1:])
+    from .entry import finish
+
+    finish(_run)
+
+
+def _run() -> None:
+    from adcalc.errors import AdcalcError
+
+    from . import actions
+    from .entry import take_globals
+
+    try:
+        args = take_globals(sys.argv[1:])
+    except AdcalcError as problem:  # a bad --digits value: one line, exit 2
+        sys.exit(actions.fail(problem))
+    call = quick_call(args)
     if call is None:
         from .main import run as run_typer
 
-        return run_typer()
-    from . import actions
-
+        return run_typer(args)
     command, options = call
     action = actions.evaluate if command == "eval" else actions.gradient
     code = actions.guarded(action, *options.values())
