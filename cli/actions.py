@@ -15,10 +15,12 @@ from .values import parse_at, parse_names, read_expression
 
 
 class State:
-    """What the error handler needs: the source text to point into, and --debug."""
+    """Run-wide settings: the source text errors point into, and the global options (cli/entry.py)."""
 
     source: str | None = None
     debug: bool = False
+    digits: int | None = None  # --digits N: significant digits of numbers in tables (None: all)
+    json_errors: bool = False  # --json on the command line: errors also as one JSON object
 
 
 def load(argument: str) -> adcalc.Expression:
@@ -34,16 +36,35 @@ def evaluate(expr: str, at: list[str] | None, as_json: bool) -> None:
     render.evaluation(adcalc.evaluate(load(expr), at=point), as_json)
 
 
-def gradient(expr: str, at: list[str] | None, wrt: str | None, as_json: bool) -> None:
+def gradient(expr: str, at: list[str] | None, wrt: list[str] | None, as_json: bool) -> None:
     """`adcalc grad` in reverse mode: the value and the gradient at a point."""
     point = parse_at(at)
     render.gradient(adcalc.gradient(load(expr), at=point, wrt=parse_names(wrt)), as_json)
 
 
 def fail(problem: adcalc.AdcalcError) -> int:
-    """Print an adcalc error as one line (and a caret) on stderr; its exit code."""
+    """Print an adcalc error as one line (and a caret) on stderr, and as JSON under --json; its exit code."""
     render.error(problem, getattr(problem, "source", None) or State.source)
+    span = problem.span
+    line, column = (span.line, span.column) if span is not None else (None, None)
+    error_json(type(problem).__name__, problem.message(), problem.exit_code, line, column)
     return problem.exit_code
+
+
+def error_json(
+    kind: str, message: str, exit_code: int, line: int | None = None, column: int | None = None
+) -> None:
+    """Under --json, the error as one JSON object on the last line of stderr, after the human lines.
+
+    After rather than instead of them: people running a script still read the message, and a
+    script reads the last line (warnings may come before it on stderr in any case).
+    """
+    if not State.json_errors:
+        return
+    import json
+
+    error = {"kind": kind, "message": message, "line": line, "column": column, "exit_code": exit_code}
+    sys.stderr.write(json.dumps({"error": error}, ensure_ascii=False) + "\n")
 
 
 def guarded(action: Callable[..., None], *args: object) -> int:
@@ -54,6 +75,8 @@ def guarded(action: Callable[..., None], *args: object) -> int:
         if State.debug:
             raise
         return fail(problem)
+    except BrokenPipeError:  # not an error: the reader has gone (cli/entry.py ends the run)
+        raise
     except Exception as problem:  # a bug of ours: still one line, and how to see more
         if State.debug:
             raise
@@ -62,7 +85,8 @@ def guarded(action: Callable[..., None], *args: object) -> int:
 
 
 def internal_error(problem: Exception) -> int:
-    """One line for an unforeseen exception; exit code 1."""
+    """One line (and the JSON object under --json) for an unforeseen exception; exit code 1."""
     sys.stderr.write(f"error: internal error: {type(problem).__name__}: {problem} (rerun with --debug)\n")
+    error_json("InternalError", f"{type(problem).__name__}: {problem}", 1)
     return 1
 

@@ -7,21 +7,53 @@ imports them all.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import adcalc
 import typer
+from typer.core import TyperGroup
 
-from .actions import State, fail, internal_error
+from .actions import State, error_json, fail, internal_error
+from .entry import INTERRUPTED, Ended, finish, take_globals
+
+EXIT_CODES = (
+    "[bold]Exit codes[/bold]: 0 success; 1 evaluation failed (e.g. log of a negative number); "
+    "2 bad usage or input (syntax error, unknown function, missing value, unknown option); "
+    "130 interrupted (Ctrl-C); 141 the output pipe was closed (e.g. by head)."
+)
+
+
+class AdcalcGroup(TyperGroup):
+    """The app's click group: a closed pipe or Ctrl-C inside a command reaches cli/entry.py.
+
+    typer's main loop would end a BrokenPipeError with a silent exit 1 and Ctrl-C with a
+    silent exit 130; wrapped in Ended, they pass it untouched.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (BrokenPipeError, KeyboardInterrupt) as problem:
+            raise Ended(problem) from problem
+
 
 app = typer.Typer(
     name="adcalc",
+    cls=AdcalcGroup,
     help="Derivatives by automatic differentiation: values, gradients and more at a point.",
+    epilog=EXIT_CODES,
     rich_markup_mode="rich",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion; the fast path never builds this
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # subcommands inherit it from click
 )
+
+
+def add_epilogs() -> None:
+    """Every command's --help ends with the exit codes (unless it states its own)."""
+    for command in app.registered_commands:
+        command.epilog = command.epilog or EXIT_CODES
 
 
 def _version(value: bool) -> None:
@@ -32,23 +64,50 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for errors.")] = False,
+    # --debug and --digits are taken out of argv before click parses it (cli/entry.py), so
+    # that they work anywhere on the command line; declared here for --help and completion.
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show Python tracebacks for errors (anywhere on the line).")
+    ] = False,
+    digits: Annotated[
+        int | None,
+        typer.Option(
+            "--digits",
+            metavar="N",
+            help="Show numbers in tables with N significant digits, 1 to 17 (anywhere on the line; "
+            "default: every digit of the shortest round-trip text).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
     """[bold]adcalc[/bold]: derivatives by automatic differentiation.
 
-    Exit codes: 0 success, 1 evaluation failed (e.g. log of a negative number),
-    2 bad usage or input (syntax error, unknown function, missing value).
+    Example: [cyan]adcalc grad 'sin(x)*y' --at x=1,y=2[/cyan]; [cyan]adcalc COMMAND -h[/cyan]
+    for a command's options. With --json, an error is also one JSON object on the last line of
+    standard error.
     """
-    State.debug = debug
 
 
-def run() -> None:
-    """Run the typer app (cli/fast.py calls this): adcalc errors become one line and an exit code."""
+def run(args: list[str] | None = None) -> None:
+    """Run the typer app: adcalc errors become one line and an exit code.
+
+    cli/fast.py calls this with the arguments it has already taken --debug and --digits out
+    of; called without them (python -m adcalc.cli.main, the tests), it is the entry point.
+    """
+    if args is None:
+        return finish(lambda: _run(take_globals(sys.argv[1:])))
+    _run(args)
+
+
+def _run(args: list[str]) -> None:
     try:
-        code = app(standalone_mode=False)  # click returns, not raises, a command's typer.Exit code
+        code = app(args=args, standalone_mode=False)  # click returns, not raises, typer.Exit codes
+        if code == INTERRUPTED:  # typer's own answer to Ctrl-C while parsing: say it
+            raise Ended(KeyboardInterrupt())
         if isinstance(code, int) and code:
             sys.exit(code)
     except adcalc.AdcalcError as problem:
@@ -57,31 +116,36 @@ def run() -> None:
         sys.exit(fail(problem))
     except typer.Exit as done:
         sys.exit(done.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except typer.Abort:
         sys.stderr.write("aborted\n")
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
+    except BrokenPipeError:  # not an error: cli/entry.py ends the run quietly
+        raise
     except Exception as problem:  # click usage errors and anything unforeseen
-        _fallback(problem)
+        _fallback(problem, args)
 
 
-def _hint_leading_minus(option: str | None) -> None:
-    """An unknown '-x' is most likely an expression such as -x^2 read as an option."""
-    if not option or option.startswith("--"):
-        return
-    token = next((arg for arg in sys.argv[1:] if arg.startswith(option)), option)
-    sys.stderr.write(f"hint: an expression that starts with '-' goes after '--': adcalc eval -- '{token}'\n")
+def _hint_leading_minus(problem: Exception, args: list[str]) -> None:
+    """An unknown '-x' after a command is most likely an expression such as -x^2 read as an option."""
+    option, context = getattr(problem, "option_name", None), getattr(problem, "ctx", None)
+    if not option or option.startswith("--") or context is None or context.parent is None:
+        return  # a long option, or at the top level (adcalc -z): not an expression
+    token = next((arg for arg in args if arg.startswith(option)), option)
+    hint = f"an expression that starts with '-' goes after '--': adcalc {context.info_name} -- '{token}'"
+    sys.stderr.write(f"hint: {hint}\n")
 
 
-def _fallback(problem: Exception) -> None:
+def _fallback(problem: Exception, args: list[str]) -> None:
     # typer's command-line parsing errors (bad option, missing argument) know how to show
     # themselves and carry click's exit code, 2 for usage errors.
     show, exit_code = getattr(problem, "show", None), getattr(problem, "exit_code", None)
     if callable(show) and isinstance(exit_code, int):
         show()
-        _hint_leading_minus(getattr(problem, "option_name", None))
+        _hint_leading_minus(problem, args)
+        format_message = getattr(problem, "format_message", None)
+        message = format_message() if callable(format_message) else str(problem)
+        error_json("UsageError", message, exit_code)
         sys.exit(exit_code)
     if State.debug:
         raise problem
     sys.exit(internal_error(problem))
-
-

@@ -72,7 +72,15 @@ SchedulerOpt = Annotated[
 TextEngineOpt = Annotated[str | None, typer.Option("--text-engine", hidden=True)]  # tests: python or arrow
 
 
-@app.command()
+BATCH_EXIT_CODES = (
+    "[bold]Exit codes[/bold]: 0 every row evaluated; 1 some row failed (marked, skipped, or stopped "
+    "with --on-error fail); 2 bad usage or input (unknown format, a variable with no column, ...); "
+    "130 interrupted (Ctrl-C); 141 the output pipe was closed (e.g. by head: rows written so far "
+    "are kept)."
+)
+
+
+@app.command(epilog=BATCH_EXIT_CODES)
 def batch(
     expr: ExprArg,
     input_path: InputOpt,

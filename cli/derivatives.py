@@ -6,19 +6,26 @@ at module level: each command imports the core module it needs when it runs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from adcalc.errors import BadValue, UsageError
+from adcalc.errors import AdcalcError, BadValue, UsageError
 
 from .actions import State, load
 from .app import app
 from .options import AtOpt, ExprArg, JsonOpt, WrtOpt
-from .values import parse_at, parse_names, read_expression, split_top_level
+from .values import parse_at, parse_names, read_expression, reword, split_top_level
 
 DirOpt = Annotated[
     list[str] | None,
-    typer.Option("--dir", "-d", help="Direction: x=1,y=0 (variables left out get 0).", show_default=False),
+    typer.Option(
+        "--dir",
+        "-d",
+        help="Direction: x=1,y=0 (variables left out get 0; repeatable: --dir x=1 --dir y=2).",
+        show_default=False,
+    ),
 ]
 ModeOpt = Annotated[
     str | None,
@@ -37,7 +44,17 @@ def direction_of(items: list[str] | None) -> dict[str, float]:
     """The --dir direction; it must be given."""
     if not items:
         raise UsageError("give a direction with --dir, such as --dir x=1,y=0")
-    return parse_at(items)
+    return parse_at(items, "--dir")
+
+
+@contextmanager
+def dir_flag() -> Iterator[None]:
+    """Errors about the direction name the --dir flag (the library says 'direction ...', in API words)."""
+    try:
+        yield
+    except AdcalcError as error:
+        reword(error, "direction", "--dir")
+        raise
 
 
 def mode_of(mode: str | None, allowed: tuple[str, ...] = ("forward", "reverse")) -> str | None:
@@ -54,7 +71,9 @@ def jvp(expr: ExprArg, at: AtOpt = None, direction: DirOpt = None, as_json: Json
     from . import tables
 
     point, seeds = parse_at(at), direction_of(direction)
-    tables.directional(adcalc.jvp(load(expr), at=point, direction=seeds), "∇f·v", as_json)
+    with dir_flag():
+        result = adcalc.jvp(load(expr), at=point, direction=seeds)
+    tables.directional(result, "∇f·v", as_json)
 
 
 @app.command()
@@ -67,9 +86,9 @@ def hvp(
     from . import tables
 
     point, seeds = parse_at(at), direction_of(direction)
-    tables.directional(
-        adcalc.hvp(load(expr), at=point, direction=seeds, wrt=parse_names(wrt)), "H·v", as_json
-    )
+    with dir_flag():
+        result = adcalc.hvp(load(expr), at=point, direction=seeds, wrt=parse_names(wrt))
+    tables.directional(result, "H·v", as_json)
 
 
 def split_outputs(text: str) -> list[str]:
@@ -172,7 +191,9 @@ def explain(
 
     point, mode = parse_at(at), mode_of(mode) or "reverse"
     seeds = direction_of(direction) if mode == "forward" else None
-    tables.trace(adcalc.explain(load(expr), at=point, mode=mode, direction=seeds), as_json)
+    with dir_flag():
+        result = adcalc.explain(load(expr), at=point, mode=mode, direction=seeds)
+    tables.trace(result, as_json)
 
 
 @app.command()

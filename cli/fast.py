@@ -2,9 +2,10 @@
 
 Shell scripts call `adcalc grad EXPR --at x=1,y=2 --json` in loops, and importing typer and
 building the app for every command costs more than all the rest of such a call. When the
-arguments are exactly `eval|grad EXPR [--at V]... [--wrt V] [--json]`, this runs the same
-actions that the typer commands run (cli/actions.py); anything else — help, other commands,
-other options, an EXPR that starts with '-' — goes to typer, so there is one behaviour.
+arguments are exactly `eval|grad EXPR [--at V]... [--wrt V]... [--json]` (and the global
+--debug and --digits N anywhere, which cli/entry.py takes out first), this runs the same actions
+that the typer commands run (cli/actions.py); anything else — help, other commands, other
+options, an EXPR that starts with '-' — goes to typer, so there is one behaviour.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def quick_call(args: list[str]) -> tuple[str, dict[str, Any]] | None:
     """(command, arguments) for a call the fast path can run exactly as typer would, else None."""
     if len(args) < 2 or args[0] not in ("eval", "grad") or args[1].startswith("-"):
         return None
-    command, options = args[0], {"expr": args[1], "at": [], "wrt": None, "as_json": False}
+    command, options = args[0], {"expr": args[1], "at": [], "wrt": [], "as_json": False}
     rest = iter(args[2:])
     for arg in rest:
         name, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
@@ -28,28 +29,40 @@ def quick_call(args: list[str]) -> tuple[str, dict[str, Any]] | None:
             options[FLAGS[name]] = True
         elif name in VALUED and not (command == "eval" and VALUED[name] == "wrt"):
             value = value if equals else next(rest, None)
-            if value is None or (VALUED[name] == "wrt" and options["wrt"] is not None):
+            if value is None:
                 return None
-            if VALUED[name] == "at":
-                options["at"].append(value)
-            else:
-                options["wrt"] = value
+            options[VALUED[name]].append(value)  # repeated --at and --wrt accumulate, as in typer
         else:
             return None
     if command == "eval":
         del options["wrt"]
+    else:
+        options["wrt"] = options["wrt"] or None  # typer's value for a list option not given
     return command, options
 
 
 def run() -> None:
     """Entry point of the `adcalc` command."""
-    call = quick_call(sys.argv[1:])
+    from .entry import finish
+
+    finish(_run)
+
+
+def _run() -> None:
+    from adcalc.errors import AdcalcError
+
+    from . import actions
+    from .entry import take_globals
+
+    try:
+        args = take_globals(sys.argv[1:])
+    except AdcalcError as problem:  # a bad --digits value: one line, exit 2
+        sys.exit(actions.fail(problem))
+    call = quick_call(args)
     if call is None:
         from .main import run as run_typer
 
-        return run_typer()
-    from . import actions
-
+        return run_typer(args)
     command, options = call
     action = actions.evaluate if command == "eval" else actions.gradient
     code = actions.guarded(action, *options.values())

@@ -1,7 +1,9 @@
 """The `adcalc` command: the Typer app with every command registered (a thin layer over the API)."""
 
 from . import batch, derivatives, point  # noqa: F401  (each registers its commands on the app)
-from .app import app, run
+from .app import add_epilogs, app, run
+
+add_epilogs()
 
 __all__ = ["app", "run"]
 

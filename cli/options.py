@@ -25,9 +25,13 @@ AtOpt = Annotated[
     ),
 ]
 WrtOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
-        "--wrt", "-w", help="Differentiate by these variables only: x,y.", metavar="NAMES", show_default=False
+        "--wrt",
+        "-w",
+        help="Differentiate by these variables only: x,y (repeatable: --wrt x --wrt y is x,y).",
+        metavar="NAMES",
+        show_default=False,
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", "-j", help="Print one JSON object instead of a table.")]

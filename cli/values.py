@@ -9,7 +9,7 @@ import re
 import sys
 from typing import Any
 
-from adcalc.errors import BadValue, UsageError
+from adcalc.errors import AdcalcError, BadValue, UsageError
 
 
 def read_expression(argument: str) -> tuple[str, str | None]:
@@ -44,8 +44,27 @@ def split_top_level(text: str, separator: str = ",") -> list[str]:
     return [piece.strip() for piece in pieces if piece.strip()]
 
 
-def parse_at(items: list[str] | None) -> dict[str, Any]:
-    """Variable values from --at items such as 'x=1,y=-pi/4' (each --at may hold several)."""
+def parse_at(items: list[str] | None, flag: str = "--at") -> dict[str, Any]:
+    """Variable values from --at items such as 'x=1,y=-pi/4' (each --at may hold several).
+
+    --dir items are read the same way; flag names the option in error messages.
+    """
+    try:
+        return _point(items)
+    except BadValue as error:
+        raise reword(error, "--at", flag) from None
+
+
+def reword(error: AdcalcError, old: str, new: str) -> AdcalcError:
+    """The error with its detail starting with `new` instead of `old` (an option's or a
+    parameter's name), so that a message names the flag the user typed."""
+    if old != new and error.detail.startswith(old):
+        error.detail = new + error.detail[len(old) :]
+        error.args = (error.message(),)
+    return error
+
+
+def _point(items: list[str] | None) -> dict[str, Any]:
     point: dict[str, Any] = {}
     for item in items or []:
         for piece in split_top_level(item):
@@ -129,10 +148,11 @@ def _number(name: str, text: str) -> float:
         raise BadValue(f"--at {name}={text!r} is not a number: {error.message()}") from None
 
 
-def parse_names(text: str | None) -> list[str] | None:
-    """['x', 'y'] from 'x,y'; None when not given."""
-    if text is None:
+def parse_names(items: str | list[str] | None) -> list[str] | None:
+    """['x', 'y'] from 'x,y', or from the repeated --wrt x --wrt y; None when not given."""
+    if items is None or items == []:
         return None
+    text = items if isinstance(items, str) else ",".join(items)
     names = [name.strip() for name in text.split(",") if name.strip()]
     bad = [name for name in names if not name.isidentifier()]
     if bad or not names:

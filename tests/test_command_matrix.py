@@ -356,12 +356,14 @@ def close_blocks(actual: dict[str, Any], expected: dict[str, Any], **tolerance: 
 
 
 def assert_refused(done: Outcome, *words: str) -> None:
-    """Exit 2 and exactly one line on stderr, no traceback."""
+    """Exit 2 and exactly one line on stderr (under --json, then the JSON error object), no traceback."""
     assert done.code == 2, (
         f"exit {done.code}, expected 2; stdout={done.stdout[:300]!r} stderr={done.stderr!r}"
     )
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
+    if lines and lines[-1].startswith('{"error"'):  # --json: the error for scripts, last
+        assert json.loads(lines.pop())["error"]["exit_code"] == 2
     assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
     for word in words:
         assert word in lines[0], f"{word!r} not in {lines[0]!r}"

@@ -138,7 +138,7 @@ def test_graph_of_a_deep_expression_does_not_recurse(capsys: pytest.CaptureFixtu
     ("args", "code", "message"),
     [
         (["jvp", "x*y", "--at", "x=1,y=2"], 2, "give a direction with --dir"),
-        (["jvp", "x*y", "--at", "x=1,y=2", "--dir", "x=[1,2]"], 2, "direction x"),
+        (["jvp", "x*y", "--at", "x=1,y=2", "--dir", "x=[1,2]"], 2, "--dir x"),
         (["jacobian", "x*y, sin(x", "--at", "x=1,y=2"], 2, "Syntax error"),
         (
             ["jacobian", "x*y", "--at", "x=1,y=2", "--mode", "sideways"],

@@ -213,7 +213,7 @@ def test_direction_of_the_wrong_shape_is_one_clear_error(capsys: pytest.CaptureF
         ["jvp", str(EXAMPLES / "rosenbrock.adl"), "--at", POINTS["rosenbrock"], "--dir", "x=[1,0]"], capsys
     )
     assert done.code == 2 and done.stderr.count("\n") <= 2
-    assert "direction x has shape [2] but x is [4]" in done.stderr and "Traceback" not in done.stderr
+    assert "--dir x has shape [2] but x is [4]" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_forward_mode_gradient_of_a_matrix_input(capsys: pytest.CaptureFixture[str]) -> None:
@@ -330,5 +330,6 @@ def test_every_command_on_every_example(
     if done.code == 0 and as_json:
         document = json.loads(done.stdout)
         assert document.get("expression", path) == path  # named by the file, not its text
-    elif done.code == 2:
-        assert done.stderr.count("\n") == 1 and done.stderr.startswith("error:")
+    elif done.code == 2:  # one line, then under --json the error object for scripts
+        assert done.stderr.count("\n") == 1 + bool(as_json) and done.stderr.startswith("error:")
+        assert not as_json or json.loads(done.stderr.splitlines()[-1])["error"]["exit_code"] == 2
