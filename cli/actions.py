@@ -65,4 +65,3 @@ def internal_error(problem: Exception) -> int:
     """One line for an unforeseen exception; exit code 1."""
     sys.stderr.write(f"error: internal error: {type(problem).__name__}: {problem} (rerun with --debug)\n")
     return 1
-

@@ -83,5 +83,3 @@ def _fallback(problem: Exception) -> None:
     if State.debug:
         raise problem
     sys.exit(internal_error(problem))
-
-
