@@ -19,6 +19,7 @@ class State:
 
     source: str | None = None
     debug: bool = False
+    digits: int | None = None
 
 
 def load(argument: str) -> adcalc.Expression:

@@ -119,7 +119,8 @@ def dot(expression: Any) -> str:
 
 
 def as_dict(expression: Any) -> dict[str, Any]:
-    """{"nodes": [{"id", "op", "value"|"name", "inputs"}], "root", "count", "shared"} in evaluation order."""
+    """{"nodes": [{"id", "op", "value"|"name", "inputs"}], "root", "output_nodes",
+    "count", "shared"} in evaluation order."""
     order = topological_order(_roots(expression))
     ids = {n: f"n{k}" for k, n in enumerate(order)}
     uses = _uses(order)
@@ -137,7 +138,7 @@ def as_dict(expression: Any) -> dict[str, Any]:
     return {
         "expression": expression.label,
         "root": ids[expression.root],
-        **({"outputs": {name: ids[n] for name, n in expression.outputs}} if expression.outputs else {}),
+        **({"output_nodes": {name: ids[n] for name, n in expression.outputs}} if expression.outputs else {}),
         "count": len(order),
         "shared": shared,
         "nodes": nodes,

@@ -747,7 +747,7 @@ def test_graph(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert document["count"] == len(nodes)
     assert sorted(n["name"] for n in nodes if n["op"] == "var") == sorted(truth.variables)
     values = evaluate_graph(nodes, truth.inputs)
-    roots = {None: document["root"]} if kind == "formula" else document["outputs"]
+    roots = {None: document["root"]} if kind == "formula" else document["output_nodes"]
     assert list(roots) == list(expected)
     for output, value in expected.items():
         close(np.squeeze(values[roots[output]]), value)

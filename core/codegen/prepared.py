@@ -42,9 +42,7 @@ class HessianFunction(_Compiled):
            [2., 0.]])
     """
 
-    def __init__(
-        self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True
-    ) -> None:
+    def __init__(self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> None:
         start = time.perf_counter()
         expression = graph
         self.variables = list(graph.variables if variables is None else dict.fromkeys(variables))
@@ -74,9 +72,7 @@ class HessianFunction(_Compiled):
 class GradientFunction(_Compiled):
     """∇f(x) as a numpy vector, from code generated once (reverse mode run on nodes)."""
 
-    def __init__(
-        self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True
-    ) -> None:
+    def __init__(self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> None:
         start = time.perf_counter()
         expression = graph
         self.variables = list(graph.variables if variables is None else dict.fromkeys(variables))

@@ -120,4 +120,3 @@ def compile_python(outputs: Sequence[Node], variables: Sequence[str]) -> Callabl
 
     compiled.source = source  # type: ignore[attr-defined]
     return compiled
-
