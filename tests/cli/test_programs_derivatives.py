@@ -300,7 +300,7 @@ def test_several_outputs_where_one_is_needed(tmp_path: Path, capsys: pytest.Capt
         done = run_inprocess(args, capsys)
         assert done.code == 2 and "u, v" in done.stderr and "adcalc jacobian" in done.stderr
     graph = run_json(["graph", program], capsys)
-    assert set(graph["outputs"]) == {"u", "v"} and graph["count"] == 5
+    assert set(graph["output_nodes"]) == {"u", "v"} and graph["count"] == 5
 
 
 def test_scalar_program_taylor_and_hessian_agree(capsys: pytest.CaptureFixture[str]) -> None:
