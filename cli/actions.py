@@ -89,4 +89,3 @@ def internal_error(problem: Exception) -> int:
     sys.stderr.write(f"error: internal error: {type(problem).__name__}: {problem} (rerun with --debug)\n")
     error_json("InternalError", f"{type(problem).__name__}: {problem}", 1)
     return 1
-

@@ -196,15 +196,36 @@ def explain(
     tables.trace(result, as_json)
 
 
+TolOpt = Annotated[
+    float,
+    typer.Option(
+        "--tol",
+        help="Gate tolerance: central differences must agree with reverse AD within it, forward AD, "
+        "complex step and symbolic within 1e-6 of it; error |m - r| / max(1, |r|) per element.",
+    ),
+]
+
+
 @app.command()
-def check(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOpt = False) -> None:
-    """The gradient five ways, errors, costs, times: [cyan]adcalc check 'x*sin(y)' --at x=1,y=2[/cyan]."""
+def check(
+    expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, tol: TolOpt = 1e-6, as_json: JsonOpt = False
+) -> None:
+    """The gradient five ways, errors, costs, times: [cyan]adcalc check 'x*sin(y)' --at x=1,y=2[/cyan].
+
+    A gate, like torch.autograd.gradcheck: exit 1 when a method that applies disagrees with
+    reverse mode by more than its tolerance (the method and the element are named on stderr).
+    """
     import adcalc
 
     from . import tables
 
+    if not tol > 0:  # NaN too
+        raise BadValue(f"--tol must be a positive number, got {tol}")
     point = parse_at(at)
-    tables.check(adcalc.check(load(expr), at=point, wrt=parse_names(wrt)), as_json)
+    result = adcalc.check(load(expr), at=point, wrt=parse_names(wrt), tol=tol)
+    tables.check(result, as_json)
+    if not result.passed:
+        raise typer.Exit(1)
 
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="tree, dot (Graphviz) or json.")]

@@ -38,8 +38,13 @@ def _uses(order: list[Node]) -> Counter[Node]:
     return Counter(i for n in order for i in n.inputs)
 
 
-def tree(expression: Any) -> tuple[Any, int, int]:
-    """(rich Tree, node count, shared operations): each shared operation drawn once."""
+def tree(expression: Any, width: int = 80, lines: int = 400) -> tuple[Any, int, int, int]:
+    """(rich Tree, node count, shared operations, nodes drawn): each shared operation drawn once.
+
+    Only what fits is drawn: each level indents 4 columns, so levels deeper than the width
+    allows (and lines past `lines`) become one '…' line, and the caller says how many nodes
+    were left out, rather than rich cropping labels at the right edge.
+    """
     from rich.markup import escape
     from rich.tree import Tree
 
@@ -64,16 +69,28 @@ def tree(expression: Any) -> tuple[Any, int, int]:
         root, drawn = Tree("[bold]outputs[/bold]"), set()
         branches = [(n, root.add(f"[green]{escape(name)}[/green]")) for name, n in expression.outputs]
         stack = branches[::-1]
+    deepest = max(1, (width - 32) // 4)  # room for a label of ~30 columns at the deepest level
+    depth = {id(root): 0, **{id(branch): 1 for _, branch in stack if branch is not root}}
+    count = 1
+    cut: set[int] = set()
     while stack:
         n, parent = stack.pop()
+        level = depth[id(parent)] + 1
+        if level > deepest or count >= lines:
+            if id(parent) not in cut:  # one '…' per parent whose inputs are left out
+                cut.add(id(parent))
+                parent.add("[dim]…[/dim]")
+            continue
+        count += 1
         if n.inputs and n in drawn:
             parent.add(f"[yellow]↑ {labels[n]} (shared)[/yellow]")
             continue
         drawn.add(n)
         branch = parent.add(text(n))
+        depth[id(branch)] = level
         stack.extend((child, branch) for child in reversed(n.inputs))
     shared = sum(1 for n in order if n.inputs and uses[n] > 1)
-    return root, len(order), shared
+    return root, len(order), shared, len(drawn)
 
 
 def dot(expression: Any) -> str:
@@ -102,7 +119,8 @@ def dot(expression: Any) -> str:
 
 
 def as_dict(expression: Any) -> dict[str, Any]:
-    """{"nodes": [{"id", "op", "value"|"name", "inputs"}], "root", "count", "shared"} in evaluation order."""
+    """{"nodes": [{"id", "op", "value"|"name", "inputs"}], "root", "output_nodes",
+    "count", "shared"} in evaluation order."""
     order = topological_order(_roots(expression))
     ids = {n: f"n{k}" for k, n in enumerate(order)}
     uses = _uses(order)
@@ -120,7 +138,7 @@ def as_dict(expression: Any) -> dict[str, Any]:
     return {
         "expression": expression.label,
         "root": ids[expression.root],
-        **({"outputs": {name: ids[n] for name, n in expression.outputs}} if expression.outputs else {}),
+        **({"output_nodes": {name: ids[n] for name, n in expression.outputs}} if expression.outputs else {}),
         "count": len(order),
         "shared": shared,
         "nodes": nodes,

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render import _escape, console, number, point_text, print_json, warn_nan
+from .render import Grid, _escape, answer_json, console, number, point_text, print_json, show, warn
 
 
-def _table(title: str, *columns: str, left: tuple[str, ...] = ()) -> Any:
-    """A table whose first column and the `left` ones are left-aligned, numbers right-aligned."""
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for k, column in enumerate(columns):
-        table.add_column(column, justify="left" if k == 0 or column in left else "right")
-    return table
+def _table(title: str, *columns: str, left: tuple[str, ...] = (), whole: tuple[str, ...] = ()) -> Grid:
+    """A table whose first column and the `left` ones are left-aligned, numbers right-aligned;
+    cells of the `whole` columns never wrap."""
+    return Grid(title, columns, left, whole)
 
 
 def _head(result: Any, width: int = 100, shown: int = 6) -> str:
@@ -29,8 +25,10 @@ def _head(result: Any, width: int = 100, shown: int = 6) -> str:
 
 def directional(result: Any, label: str, as_json: bool) -> None:
     """jvp (a number) or hvp (a vector) along a direction."""
+    from adcalc.answers.point import HessianVectorProduct
+
     if as_json:
-        return print_json(result.to_dict())
+        return answer_json(result, "hvp" if isinstance(result, HessianVectorProduct) else "jvp")
     if isinstance(result.derivative, dict):
         table = _table(_head(result), "variable", "v", label)
         for name, value in result.derivative.items():
@@ -45,7 +43,8 @@ def directional(result: Any, label: str, as_json: bool) -> None:
     else:
         table = _table(_head(result), "direction v", label)
         table.add_row(_escape(_direction_text(result.direction)), number(result.derivative))
-    console().print(table)
+    show(table)
+    warn(result)
 
 
 def _elements(name: str, value: Any) -> list[tuple[str, float]]:
@@ -69,28 +68,30 @@ def _direction_text(direction: dict[str, Any]) -> str:
 def jacobian(result: Any, as_json: bool) -> None:
     """One row per output, one column per variable."""
     if as_json:
-        return print_json(result.to_dict())
+        return answer_json(result, "jacobian")
     title = f"[bold]Jacobian[/bold] at {point_text(result.at)} ({result.mode} mode)"
     table = _table(title, "output", "value", *(f"∂/∂{name}" for name in result.column_labels))
     for text, value, row in zip(result.row_labels, result.row_values, result.rows, strict=True):
         table.add_row(_escape(text), number(value), *(number(v) for v in row))
-    console().print(table)
+    show(table)
+    warn(result)
 
 
 def hessian(result: Any, as_json: bool) -> None:
     """Gradient, then the Hessian laid out as a matrix."""
     if as_json:
-        return print_json(result.to_dict())
+        return answer_json(result, "hessian")
     if result.elementwise:  # vector or matrix inputs: one row per element
-        return _element_hessian(result)
+        _element_hessian(result)
+        return warn(result)
     names = list(result.hessian)
     table = _table(_head(result), "·", "∂f/∂·", *(f"∂²f/∂·∂{name}" for name in names))
     for name in names:
         row = result.hessian[name]
         table.add_row(name, number(result.gradient[name]), *(number(row[other]) for other in names))
     table.caption = f"forward over reverse: {result.directions} forward sweep(s) over the gradient graph"
-    console().print(table)
-    warn_nan(result.gradient)
+    show(table)
+    warn(result)
 
 
 def _element_hessian(result: Any, limit: int = 8) -> None:
@@ -102,28 +103,30 @@ def _element_hessian(result: Any, limit: int = 8) -> None:
     more = f"; first {limit} of {len(labels)} columns (--json prints all)" if len(labels) > limit else ""
     sweeps = f"{result.directions} forward sweep(s), one per colour of the element columns"
     table.caption = f"forward over reverse: {sweeps}{more}"
-    console().print(table)
+    show(table)
 
 
 def taylor(result: Any, as_json: bool) -> None:
     """Coefficients f_k and derivatives k! f_k."""
     if as_json:
-        return print_json(result.to_dict())
+        return answer_json(result, "taylor")
     at = number(result.at[result.wrt])
     title = f"[bold]f = {_escape(result.expression)}[/bold]\nTaylor series in {result.wrt} about {at}"
     table = _table(title, "k", "f_k = f⁽ᵏ⁾/k!", "f⁽ᵏ⁾")
     for k, (c, d) in enumerate(zip(result.coefficients, result.derivatives, strict=True)):
         table.add_row(str(k), number(c), number(d))
-    console().print(table)
+    show(table)
+    warn(result)
 
 
 def higher(result: Any, as_json: bool) -> None:
     """The k-th derivative of a one-variable function."""
     if as_json:
-        return print_json(result.to_dict())
+        return answer_json(result, "grad")
     table = _table(_head(result), "derivative", "value")
     table.add_row(f"d{_power(result.order)}f/d{result.wrt}{_power(result.order)}", number(result.derivative))
-    console().print(table)
+    show(table)
+    warn(result)
 
 
 def _power(k: int) -> str:
@@ -133,7 +136,7 @@ def _power(k: int) -> str:
 def derivative(result: Any, as_json: bool) -> None:
     """Plain text that parses back; one variable prints the bare expression."""
     if as_json:
-        return print_json(result.to_dict())
+        return answer_json(result, "diff")
     import sys
 
     if len(result.wrt) == 1:
@@ -143,12 +146,13 @@ def derivative(result: Any, as_json: bool) -> None:
         lines = result.text[name].splitlines()
         shown = lines[0] if len(lines) == 1 else "\n" + "\n".join("    " + line for line in lines)
         sys.stdout.write(f"∂f/∂{name} = {shown}\n")
+    warn(result)
 
 
 def trace(result: Any, as_json: bool) -> None:
     """The primal trace, then the adjoint or tangent trace."""
     if as_json:
-        return print_json(result.to_dict())
+        return answer_json(result, "explain")
     primal = _table(
         f"{_head(result)}\n\n[bold]Forward primal trace[/bold]",
         "v",
@@ -172,40 +176,84 @@ def trace(result: Any, as_json: bool) -> None:
         )
     for row in result.derivative:
         second.add_row(row["name"], _escape(row["rule"]), number(row["value"]))
-    out = console()
-    out.print(primal)
-    out.print(second)
+    show(primal)
+    show(second)
     if result.mode == "forward":
-        out.print(f"ẏ = ∇f·ẋ = {number(result.result['derivative'])}")
+        console().print(f"ẏ = ∇f·ẋ = {number(result.result['derivative'])}", soft_wrap=True)
+    warn(result)
 
 
 def check(result: Any, as_json: bool, shown: int = 6) -> None:
-    """Methods × (error vs reverse mode, evaluations, time), then the values per variable."""
+    """Methods × (error vs reverse mode, tolerance, verdict, evaluations, time), then the values;
+    a failed method is named on standard error with the element that failed."""
+    import sys
+
     if as_json:
-        return print_json(result.to_dict())
+        answer_json(result, "check")
+    else:
+        _check_tables(result, shown)
+        warn(result)
+    for line in result.failures():
+        sys.stderr.write(f"check failed: {line}\n")
+
+
+def _check_tables(result: Any, shown: int) -> None:
+    from adcalc.answers.check import tolerance_of
+
+    exact = tolerance_of("forward AD", result.tol)
     title = (
-        f"{_head(result)}\n{len(result.variables)} variable(s); error: largest relative error vs reverse mode"
+        f"{_head(result)}\n{len(result.variables)} variable(s); error: largest |m - r| / max(1, |r|) "
+        f"vs reverse mode r\ntolerance (--tol): {result.tol:g} for central differences, "
+        f"{exact:g} for the others"
     )
-    table = _table(title, "method", "max error", "digits", "evaluations", "time", "how", left=("how",))
+    table = _table(
+        title,
+        "method",
+        "max error",
+        "passed",
+        "digits",
+        "evals",
+        "time",
+        "how",
+        left=("how",),
+        whole=("time",),
+    )
     for m in result.methods:
         if m.values is None:
-            table.add_row(m.name, "—", "—", str(m.evaluations), "—", m.note)
-        else:
-            error = f"{m.max_relative_error:.1e}"
-            table.add_row(m.name, error, f"{m.digits:.1f}", str(m.evaluations), _time(m.seconds), m.cost)
+            table.add_row(m.name, "—", "—", "—", str(m.evaluations), "—", _escape(m.note))
+            continue
+        verdict = "yes" if m.passed else f"NO ({len(m.failed)})"
+        table.add_row(
+            m.name, f"{m.max_error:.1e}", verdict, f"{m.digits:.1f}", str(m.evaluations), _time(m.seconds),
+            _escape(m.cost),
+        )  # fmt: skip
     usable = [m for m in result.methods if m.values is not None]
+    names = result.variables[:shown]
+    more = len(result.variables) - len(names)
     values = _table("", "variable", *(m.name for m in usable))
-    for name in result.variables[:shown]:
-        values.add_row(name, *(number(m.values[name]) for m in usable))
-    if len(result.variables) > shown:
-        values.add_row(f"… {len(result.variables) - shown} more", *("…" for _ in usable))
-    out = console()
-    out.print(table)
-    out.print(values)
+    for name in names:
+        values.add_row(_escape(name), *(number(m.values[name]) for m in usable))
+    if more:
+        values.add_row(f"… {more} more", *("…" for _ in usable))
+    # the same numbers with a row per method: fits where five method columns do not
+    by_method = _table("", "method", *map(_escape, names), *([f"… {more} more"] if more else []))
+    for m in usable:
+        by_method.add_row(m.name, *(number(m.values[name]) for name in names), *(["…"] if more else []))
+    show(table)
+    show(values, by_method)
+    verdict = "passed" if result.passed else "FAILED"
+    console().print(f"check {verdict}: tolerance {result.tol:g} (--tol)", soft_wrap=True)
 
 
 def _time(seconds: float) -> str:
-    return f"{seconds * 1e6:.0f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.1f} ms"
+    """A time in one width (7 characters), so the table's layout does not depend on it."""
+    if seconds < 1e-3:
+        text = f"{seconds * 1e6:.0f} µs"
+    elif seconds < 0.1:
+        text = f"{seconds * 1e3:.1f} ms"
+    else:
+        text = f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+    return text.rjust(7)
 
 
 def graph(expression: Any, form: str) -> None:
@@ -213,13 +261,15 @@ def graph(expression: Any, form: str) -> None:
     from . import graphs
 
     if form == "json":
-        return print_json(graphs.as_dict(expression))
+        return print_json({"command": "graph", **graphs.as_dict(expression), "warnings": []})
     if form == "dot":
         import sys
 
         sys.stdout.write(graphs.dot(expression) + "\n")
         return
-    tree, count, shared = graphs.tree(expression)
     out = console()
+    tree, count, shared, drawn = graphs.tree(expression, out.width)
     out.print(tree)
-    out.print(f"{count} nodes, {shared} shared (drawn once, then referred to with ↑)")
+    out.print(f"{count} nodes, {shared} shared (drawn once, then referred to with ↑)", soft_wrap=True)
+    if drawn < count:
+        out.print(f"… {count - drawn:,} more nodes; --format dot for all", soft_wrap=True)

@@ -1,9 +1,9 @@
 """adcalc: derivatives by automatic differentiation, from the command line or from Python.
 
-    >>> import adcalc
-    >>> result = adcalc.gradient("sin(x)*y", at={"x": 1.0, "y": 2.0})
-    >>> result.value, result.gradient["x"]
-    (1.682941969615793, 1.0806046117362795)
+>>> import adcalc
+>>> result = adcalc.gradient("sin(x)*y", at={"x": 1.0, "y": 2.0})
+>>> result.value, result.gradient["x"]
+(1.682941969615793, 1.0806046117362795)
 """
 
 from .api import (

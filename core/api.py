@@ -201,15 +201,19 @@ def explain(
     return compute(as_graph(expr), at, mode, direction)
 
 
-def check(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Any:
-    """The gradient by reverse and forward AD, central differences, complex step and symbolic.
+def check(
+    expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None, tol: float = 1e-6
+) -> Any:
+    """The gradient by reverse and forward AD, central differences, complex step and symbolic,
+    each held to its tolerance (`tol` for central differences, tol·1e-6 for the exact methods):
+    `.passed` is the verdict, `.failures()` says which method and element disagreed.
 
     >>> [m.name for m in adcalc.check("x*y", at={"x": 1, "y": 2}).methods][:2]
     ['reverse AD', 'forward AD']
     """
     from .answers.check import check as compute
 
-    return compute(as_graph(expr), at, wrt)
+    return compute(as_graph(expr), at, wrt, tol)
 
 
 def compile(expr: Graph | str, wrt: Sequence[str] | None = None) -> Any:  # noqa: A001

@@ -21,7 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 MARK = "@@adcalc-readme-command@@"
-TIMING = re.compile(r"\d[\d,]*(\.\d+)?(e[+-]?\d+)? ?(s|ms|µs|us|ns|rows/s|M points/s)\b")
+# a timing, with the blanks that pad it in a table column (their number depends on the digits)
+TIMING = re.compile(r" *\d[\d,]*(\.\d+)?(e[+-]?\d+)? ?(s|ms|µs|us|ns|rows/s|M points/s)(?![\w/])")
 
 
 def console_blocks(text: str) -> list[list[tuple[str, list[str]]]]:
@@ -52,7 +53,9 @@ def run_block(block: list[tuple[str, list[str]]], folder: Path) -> list[list[str
     for command, shown in block:
         name = re.fullmatch(r"cat (\S+)", command)
         if name and not (ROOT / name.group(1)).exists():  # a file the README shows: create it
-            (folder / name.group(1)).write_text("\n".join(shown) + "\n")
+            path = folder / name.group(1)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(shown) + "\n")
         # the marker must not hide the previous command's exit status from `echo $?`
         script.append(f"echo '{MARK}'; (exit $status)")
         script.append(command if not command.startswith("python bench/") else "true")

@@ -5,6 +5,13 @@ evaluations (or sweeps) it needed and its time, so the table shows what AD buys:
 derivatives for the price of a few evaluations, where finite differences need 2n evaluations and
 lose about half the digits (step h = cbrt(eps) max(1, |x|) balances truncation h² against
 rounding eps/h, leaving ~eps^(2/3) relative error).
+
+It is also a gate, like torch.autograd.gradcheck: each method that applies must agree with
+reverse mode within its tolerance, element by element, where the error of an element is
+|m - r| / max(1, |r|) (relative, absolute below 1, so a partial near 0 is not held to digits it
+cannot have). One tolerance `tol` sets them all: central differences get `tol` (default 1e-6:
+their error is ~eps^(2/3) ≈ 4e-11 times the function's scale), the methods that are exact up to
+rounding get `tol * EXACT_SCALE` (1e-12 by default).
 """
 
 from __future__ import annotations
@@ -22,10 +29,14 @@ from ..engine.forward import values_of
 from ..errors import EvaluationError, NotApplicable
 from ..ir.graph import Graph
 from ..ir.nodes import topological_order
+from .notes import Answer
 from .point import gradient, gradient_forward
 
 EPS = sys.float_info.epsilon
 COMPLEX_STEP = 1e-20
+DEFAULT_TOL = 1e-6
+EXACT_SCALE = 1e-6  # forward AD, complex step and symbolic are exact up to rounding
+APPROXIMATE = {"central differences"}  # the methods held to `tol` itself
 
 
 @dataclass(frozen=True)
@@ -37,22 +48,40 @@ class Method:
     evaluations: int  # function evaluations, or sweeps for AD
     cost: str  # the same in words
     seconds: float
-    max_relative_error: float | None = None
+    max_error: float | None = None  # largest |m - r| / max(1, |r|) over the elements
     note: str = ""
+    tolerance: float = 0.0
+    errors: dict[str, float] = field(default_factory=dict)  # element label -> its error
 
     @property
     def digits(self) -> float | None:
         """Correct significant digits implied by the error (16 for an exact match)."""
-        if self.max_relative_error is None:
+        if self.max_error is None:
             return None
-        return 16.0 if self.max_relative_error == 0 else min(16.0, -math.log10(self.max_relative_error))
+        return 16.0 if self.max_error == 0 else min(16.0, -math.log10(self.max_error))
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def failed(self) -> list[str]:
+        """The elements whose error is over the tolerance (NaN counts as over)."""
+        return [label for label, error in self.errors.items() if not error <= self.tolerance]
+
+    @property
+    def passed(self) -> bool | None:
+        """True when every element is within the tolerance; None when the method does not apply."""
+        return None if self.values is None else not self.failed
+
+    def to_dict(self, shapes: Mapping[str, tuple[int, ...]] | None = None) -> dict[str, Any]:
+        values = self.values
+        if values is not None and shapes is not None:  # shaped like grad's gradient
+            values = _by_name(values, shapes)
         return {
             "method": self.name,
-            "gradient": self.values,
-            "max_relative_error": self.max_relative_error,
+            "gradient": values,
+            "max_error": self.max_error,
             "digits": self.digits,
+            "tolerance": self.tolerance,
+            "passed": self.passed,
+            "failed": self.failed,
             "evaluations": self.evaluations,
             "cost": self.cost,
             "seconds": self.seconds,
@@ -61,23 +90,64 @@ class Method:
 
 
 @dataclass(frozen=True)
-class Check:
+class Check(Answer):
     """The gradient of one expression at one point computed by every method."""
 
     expression: str
     at: dict[str, Any]
     value: Any
-    variables: list[str]
+    variables: list[str]  # element labels: x, or x[1], A[2,3] for arrays
     methods: list[Method] = field(default_factory=list)
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # input name -> shape
+    tol: float = DEFAULT_TOL
+
+    @property
+    def passed(self) -> bool:
+        """True when every method that applies agrees with reverse mode within its tolerance."""
+        return all(m.passed is not False for m in self.methods)
+
+    def failures(self) -> list[str]:
+        """One line per failed method, naming the element that failed worst (and how many more)."""
+        truth = self.methods[0].values or {}
+        lines = []
+        for m in self.methods:
+            if m.passed is not False or m.values is None:
+                continue
+            labels = sorted(m.failed, key=lambda k: -m.errors[k])  # NaN errors are inf: first
+            worst = labels[0]
+            line = (
+                f"{m.name} disagrees with reverse AD at {worst}: {m.values[worst]!r} vs {truth[worst]!r}, "
+                f"error {m.errors[worst]:.1e} > tolerance {m.tolerance:.0e}"
+            )
+            if len(labels) > 1:
+                shown = ", ".join(labels[1:4]) + (", …" if len(labels) > 4 else "")
+                line += f" (and {len(labels) - 1} more: {shown})"
+            lines.append(line)
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "expression": self.expression,
             "at": self.at,
             "value": self.value,
-            "variables": self.variables,
-            "methods": [m.to_dict() for m in self.methods],
+            "variables": list(self.shapes),
+            "elements": self.variables,
+            "gradient": _by_name(self.methods[0].values or {}, self.shapes),
+            "tolerance": self.tol,
+            "passed": self.passed,
+            "methods": [m.to_dict(self.shapes) for m in self.methods],
         }
+
+
+def _by_name(values: Mapping[str, float], shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    """Element label -> number becomes input name -> number or nested list, as grad prints it."""
+    flat = list(values.values())
+    result, start = {}, 0
+    for name, shape in shapes.items():
+        count = elements.size(shape)
+        result[name] = elements.block(flat[start : start + count], shape)
+        start += count
+    return result
 
 
 def _timed(compute: Callable[[], Any], repeats: int = 3) -> tuple[Any, float]:
@@ -90,18 +160,33 @@ def _timed(compute: Callable[[], Any], repeats: int = 3) -> tuple[Any, float]:
     return result, best
 
 
-def _relative_error(values: Mapping[str, float], truth: Mapping[str, float]) -> float:
-    worst = 0.0
+def _errors(values: Mapping[str, float], truth: Mapping[str, float]) -> dict[str, float]:
+    """Element -> |m - r| / max(1, |r|); equal values (two NaNs, the same infinity) are 0 apart."""
+    found = {}
     for name, exact in truth.items():
-        error = abs(values[name] - exact)
-        error = error / abs(exact) if exact != 0 else error
-        worst = max(worst, error if error == error else math.inf)
-    return worst
+        got = values[name]
+        if got == exact or (got != got and exact != exact):
+            found[name] = 0.0
+            continue
+        error = abs(got - exact) / max(1.0, abs(exact))
+        found[name] = error if error == error else math.inf
+    return found
 
 
-def check(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Check:
+def tolerance_of(method: str, tol: float) -> float:
+    """The tolerance a method is held to for the gate tolerance `tol`."""
+    return tol if method in APPROXIMATE else tol * EXACT_SCALE
+
+
+def check(
+    graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = None, tol: float = DEFAULT_TOL
+) -> Check:
     """Reverse, forward, central differences, complex step and symbolic gradients side by side,
-    element by element for vector and matrix inputs."""
+    element by element for vector and matrix inputs, each held to its tolerance (see above)."""
+    if not tol > 0:
+        from ..errors import UsageError
+
+        raise UsageError(f"the tolerance must be a positive number, got {tol!r}")
     point = bind(graph, at, wrt or ())
     scalar_output(point, "check")
     names = point.names(wrt)
@@ -109,7 +194,17 @@ def check(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = None)
     exact, seconds = _timed(lambda: gradient(graph, point.at, names))
     truth = _by_element(exact.gradient, shapes)
     n = len(truth)
-    rows = [Method("reverse AD", truth, 2, "1 forward + 1 reverse sweep", seconds, 0.0)]
+    rows = [
+        Method(
+            "reverse AD",
+            truth,
+            2,
+            "1 forward + 1 reverse sweep",
+            seconds,
+            0.0,
+            errors=dict.fromkeys(truth, 0.0),
+        )
+    ]
     per = "input element" if any(shapes.values()) else "input"
     for name, count, cost, compute in [
         (
@@ -123,8 +218,8 @@ def check(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = None)
         ("complex step", n, f"{n} complex evaluations, h = 1e-20", lambda: _complex_step(point, shapes)),
         ("symbolic (diff)", 1, "", lambda: _symbolic(point, names)),
     ]:  # fmt: skip
-        rows.append(_row(name, count, cost, compute, truth))
-    return Check(graph.label, point.at, exact.value, list(truth), rows)
+        rows.append(_row(name, count, cost, compute, truth, tolerance_of(name, tol)))
+    return Check(graph.label, point.at, exact.value, list(truth), rows, shapes, tol, warnings=exact.warnings)
 
 
 def _by_element(partials: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> dict[str, float]:
@@ -135,14 +230,18 @@ def _by_element(partials: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...
     return result
 
 
-def _row(name: str, count: int, cost: str, compute: Callable[[], Any], truth: Mapping[str, float]) -> Method:
+def _row(
+    name: str, count: int, cost: str, compute: Callable[[], Any], truth: Mapping[str, float], tolerance: float
+) -> Method:
     try:
         (values, extra), seconds = _timed(compute)
     except NotApplicable as problem:
-        return Method(name, None, count, cost, 0.0, None, f"not applicable: {problem.detail}")
-    except EvaluationError as problem:
-        return Method(name, None, count, cost, 0.0, None, f"failed: {problem.message()}")
-    return Method(name, values, count, extra or cost, seconds, _relative_error(values, truth))
+        return Method(name, None, count, cost, 0.0, None, f"not applicable: {problem.detail}", tolerance)
+    except EvaluationError as problem:  # e.g. a difference step outside the domain: it does not apply
+        return Method(name, None, count, cost, 0.0, None, f"failed: {problem.message()}", tolerance)
+    errors = _errors(values, truth)
+    worst = max(errors.values(), default=0.0)
+    return Method(name, values, count, extra or cost, seconds, worst, "", tolerance, errors)
 
 
 def _value(point: Point, name: str, value: Any) -> Any:

@@ -17,16 +17,18 @@ from ..errors import UsageError
 from ..ir.graph import Graph
 from ..ir.nodes import Node, topological_order
 from ..ir.shapes import show
+from .notes import Answer
 
 
 @dataclass(frozen=True)
-class Derivative:
+class Derivative(Answer):
     """Partial derivatives as graphs and as text (one entry per variable)."""
 
     expression: str
     wrt: list[str]
     graphs: dict[str, Node] = field(repr=False)
     text: dict[str, str]
+    order: int = 1
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -34,7 +36,13 @@ class Derivative:
         return {name: len(topological_order(g)) for name, g in self.graphs.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"expression": self.expression, "wrt": self.wrt, "derivative": self.text, "nodes": self.sizes}
+        return {
+            "expression": self.expression,
+            "wrt": self.wrt,
+            "order": self.order,
+            "symbolic": self.text,  # input name -> the derivative as adcalc text
+            "sizes": self.sizes,  # input name -> DAG nodes of that derivative
+        }
 
 
 def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Derivative:
@@ -56,4 +64,4 @@ def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Deri
         graphs = {name: gradient_graph(g, [name])[name] for name, g in graphs.items()}
     taken = set(graph.variables)
     text = {name: to_text(g, taken) for name, g in graphs.items()}
-    return Derivative(graph.label, names, graphs, text)
+    return Derivative(graph.label, names, graphs, text, order)

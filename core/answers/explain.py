@@ -22,6 +22,7 @@ from ..ir.nodes import Node, var
 from ..ir.shapes import show
 from ..kinds.graphs import as_node
 from ..ops.registry import OPS, rules_of
+from .notes import Answer, at_point
 from .point import bind_direction
 from .printer import expression_text
 
@@ -42,7 +43,7 @@ def marked(name: str, mark: str) -> str:
 
 
 @dataclass(frozen=True)
-class Trace:
+class Trace(Answer):
     """Rows of the primal trace and of the adjoint (reverse) or tangent (forward) trace."""
 
     expression: str
@@ -53,9 +54,17 @@ class Trace:
     derivative: list[dict[str, Any]]
     result: dict[str, Any]  # gradient (reverse) or {"direction": .., "derivative": ..} (forward)
 
+    @property
+    def directional(self) -> Any:
+        """∇f·v of the forward trace (None for a reverse trace)."""
+        return self.result["derivative"] if self.mode == "forward" else None
+
     def to_dict(self) -> dict[str, Any]:
         key = "adjoint" if self.mode == "reverse" else "tangent"
-        result = {"gradient": self.result} if self.mode == "reverse" else self.result
+        if self.mode == "reverse":
+            result = {"gradient": self.result}
+        else:  # the keys jvp uses for the same numbers
+            result = {"direction": self.result["direction"], "directional": self.directional}
         return {
             "expression": self.expression,
             "at": self.at,
@@ -109,7 +118,10 @@ def explain(
         rows, result = _tangent_rows(point, nodes, index, names, values, seeds)
     else:
         rows, result = _adjoint_rows(point, nodes, index, names, values)
-    return Trace(graph.label, point.at, values[root], mode, primal, rows, result)
+    partials = result if mode == "reverse" else {"": result["derivative"]}
+    what = "derivative" if mode == "reverse" else "directional derivative ∇f·v"
+    notes = at_point(order, values, values[root], partials, what)
+    return Trace(graph.label, point.at, values[root], mode, primal, rows, result, warnings=notes)
 
 
 def _primal_row(n: Node, k: int, names: Mapping[Node, str], values: Mapping[Node, Any]) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from ..engine import elements, sweeps
 from ..engine.bind import bind, scalar_output
 from ..engine.transforms import coloured_hessian, hessian_pattern
 from ..ir.graph import Graph
-from .point import DirectionalDerivative, Gradient, bind_direction, dense_direction
+from .notes import at_point, derivatives
+from .point import Gradient, HessianVectorProduct, bind_direction, dense_direction
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,17 @@ def hessian(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = Non
             entries = [matrix[i][j] for i in range(r0, r1) for j in range(c0, c1)]
             blocks[a][b] = elements.block(entries, shapes[a] + shapes[b])
     partials = {name: elements.block(gradient[slice(*spans[name])], shapes[name]) for name in names}
+    second = {f"∂²f/∂{a}∂{b}": blocks[a][b] for a in names for b in names}
+    notes = at_point(order, found, found[root], partials) + derivatives(second, "second derivative")
     return Hessian(
         graph.label, point.at, found[root], partials, blocks, directions,
-        elements.all_labels(shapes), matrix, gradient,
+        elements.all_labels(shapes), matrix, gradient, warnings=notes,
     )  # fmt: skip
 
 
 def hvp(
     graph: Graph, at: Mapping[str, Any], direction: Mapping[str, Any], wrt: Sequence[str] | None = None
-) -> DirectionalDerivative:
+) -> HessianVectorProduct:
     """H·v without forming H: one forward sweep over the gradient graph (`derivative`: name -> (H v))."""
     point = bind(graph, at, [*(wrt or ()), *direction])
     root = scalar_output(point, "a Hessian-vector product")
@@ -95,4 +98,5 @@ def hvp(
     tangents = sweeps.tangents(order, found, seeds)
     product = {name: elements.dense(tangents.get(graphs[name], 0.0), point.shapes[name]) for name in names}
     shown = dense_direction(point, seeds, names) | {k: v for k, v in seeds.items() if k not in names}
-    return DirectionalDerivative(graph.label, point.at, found[root], shown, product)
+    notes = at_point(order, found, found[root], product, "H·v")
+    return HessianVectorProduct(graph.label, point.at, found[root], shown, product, warnings=notes)

@@ -15,13 +15,14 @@ from ..engine import elements, sweeps
 from ..engine.bind import bind
 from ..errors import UsageError
 from ..ir.graph import Graph
+from .notes import Answer, at_point
 from .point import by_name
 
 Shape = tuple[int, ...]
 
 
 @dataclass(frozen=True)
-class Jacobian:
+class Jacobian(Answer):
     """Values of the outputs and the Jacobian blocks ∂output/∂input."""
 
     expression: str
@@ -76,9 +77,9 @@ class Jacobian:
     def to_dict(self) -> dict[str, Any]:
         return {
             "expression": self.expression,
-            "outputs": self.outputs,
             "at": self.at,
-            "value": list(self.values.values()),
+            "outputs": self.outputs,
+            "value": self.values,  # by output, as eval gives a program's several outputs
             "mode": self.mode,
             "variables": self.variables,
             "jacobian": self.blocks,
@@ -129,4 +130,11 @@ def jacobian(
             partials = by_name(point, sweeps.cotangents(point, order, found, seed, names), names)
             rows.append([v for name in names for v in elements.flat(partials[name], in_shapes[name])])
     values = {key: found[n] for key, n in outputs.items()}
-    return Jacobian(graph.label, point.at, values, out_shapes, in_shapes, rows, mode)
+    notes = at_point(order, found, values, _nan_columns(rows, in_shapes))
+    return Jacobian(graph.label, point.at, values, out_shapes, in_shapes, rows, mode, warnings=notes)
+
+
+def _nan_columns(rows: list[list[float]], in_shapes: Mapping[str, Shape]) -> dict[str, list[float]]:
+    """Input name -> its Jacobian entries (all outputs), for the NaN/infinity warnings."""
+    spans = elements.offsets(in_shapes)
+    return {name: [v for row in rows for v in row[c0:c1]] for name, (c0, c1) in spans.items()}

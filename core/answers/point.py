@@ -15,10 +15,11 @@ from ..engine import elements, sweeps
 from ..engine.bind import Point, bind, scalar_output
 from ..errors import BadValue, UsageError
 from ..ir.graph import Graph
+from .notes import Answer, at_point
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class Evaluation(Answer):
     """The value of a graph at a point (a dict output name -> value for several outputs)."""
 
     expression: str
@@ -41,13 +42,21 @@ class Gradient(Evaluation):
 
 @dataclass(frozen=True)
 class DirectionalDerivative(Evaluation):
-    """Value and the derivative along a direction (jvp: a number or array; hvp: name -> H·v)."""
+    """Value and the derivative along a direction: J·v, a number or an array shaped like the output."""
 
     direction: dict[str, Any] = field(default_factory=dict)
     derivative: Any = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "direction": self.direction, "derivative": self.derivative}
+        return {**super().to_dict(), "direction": self.direction, "directional": self.derivative}
+
+
+@dataclass(frozen=True)
+class HessianVectorProduct(DirectionalDerivative):
+    """Value and H·v along a direction: `derivative` is input name -> (H v), shaped like the input."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Evaluation.to_dict(self), "direction": self.direction, "hvp": self.derivative}
 
 
 def output_value(point: Point, found: Mapping[Any, Any]) -> Any:
@@ -61,8 +70,9 @@ def output_value(point: Point, found: Mapping[Any, Any]) -> Any:
 def evaluate(graph: Graph, at: Mapping[str, Any]) -> Evaluation:
     """The value at a point; DomainError names the node whose NaN reached an output."""
     point = bind(graph, at)
-    _, found = sweeps.values(point)
-    return Evaluation(graph.label, point.at, output_value(point, found))
+    order, found = sweeps.values(point)
+    result = output_value(point, found)
+    return Evaluation(graph.label, point.at, result, warnings=at_point(order, found, result))
 
 
 def gradient(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Gradient:
@@ -71,12 +81,14 @@ def gradient(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = No
     root = scalar_output(point)
     names = point.names(wrt)
     if point.scalar:
-        value, partials = sweeps.float_partials(point, root, names)
-        return Gradient(graph.label, point.at, value, partials)
+        value, partials, found = sweeps.float_partials(point, root, names)
+        notes = at_point(point.graph.order, found, value, partials)
+        return Gradient(graph.label, point.at, value, partials, warnings=notes)
     order, found = sweeps.values(point)
     cotangents = sweeps.cotangents(point, order, found, {root: 1.0}, names)
     partials = by_name(point, cotangents, names)
-    return Gradient(graph.label, point.at, found[root], partials)
+    notes = at_point(order, found, found[root], partials)
+    return Gradient(graph.label, point.at, found[root], partials, warnings=notes)
 
 
 def by_name(point: Point, cotangents: Mapping[Any, Any], names: Sequence[str]) -> dict[str, Any]:
@@ -101,7 +113,8 @@ def gradient_forward(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | N
             tangents = sweeps.tangents(order, found, {name: elements.unit(shape, k)})
             entries.append(elements.flat(tangents.get(root, 0.0), ())[0])
         partials[name] = elements.block(entries, shape)
-    return Gradient(graph.label, point.at, found[root], partials)
+    notes = at_point(order, found, found[root], partials)
+    return Gradient(graph.label, point.at, found[root], partials, warnings=notes)
 
 
 def bind_direction(point: Point, direction: Mapping[str, Any], what: str = "direction") -> dict[str, Any]:
@@ -111,17 +124,18 @@ def bind_direction(point: Point, direction: Mapping[str, Any], what: str = "dire
         shape = point.shapes.get(name)
         if shape is None:
             raise UsageError(f"{what} names {name}, which has no value at the point")
-        seeds[name] = shaped_like(value, shape, f"{what} {name}", f"{name} is {_show(shape)}")
+        seeds[name] = shaped_like(value, shape, f"{what} {name}", name)
     return seeds
 
 
-def shaped_like(value: Any, shape: tuple[int, ...], what: str, expected: str) -> Any:
-    """A real number (shape ()) or float array of exactly `shape`; BadValue naming `what` otherwise."""
+def shaped_like(value: Any, shape: tuple[int, ...], what: str, owner: str) -> Any:
+    """A real number (shape ()) or float array of exactly `shape` (the shape of `owner`); BadValue
+    naming `what` otherwise."""
     if not _shaped(value):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise BadValue(f"{what}: not a real number: {value!r}")
         if shape:
-            raise BadValue(f"{what} is a number but {expected}")
+            raise BadValue(f"{what} is a number but {owner} has shape {_show(shape)}")
         return float(value)
     import numpy as np
 
@@ -130,7 +144,7 @@ def shaped_like(value: Any, shape: tuple[int, ...], what: str, expected: str) ->
     except (ValueError, TypeError):
         raise BadValue(f"{what}: not a rectangular array of numbers") from None
     if array.shape != shape:
-        raise BadValue(f"{what} has shape {_show(array.shape)} but {expected}")
+        raise BadValue(f"{what} has shape {_show(array.shape)} but {owner} is {_show(shape)}")
     return array
 
 
@@ -162,9 +176,11 @@ def jvp(graph: Graph, at: Mapping[str, Any], direction: Mapping[str, Any]) -> Di
     root = graph.root
     tangent = sweeps.tangents(order, found, seeds).get(root, 0.0)
     result = elements.dense(tangent, point.shape(root))
+    notes = at_point(order, found, found[root], {"": result}, "directional derivative ∇f·v")
     return DirectionalDerivative(
-        graph.label, point.at, found[root], dense_direction(point, seeds, list(point.at)), result
-    )
+        graph.label, point.at, found[root], dense_direction(point, seeds, list(point.at)), result,
+        warnings=notes,
+    )  # fmt: skip
 
 
 def vjp(graph: Graph, at: Mapping[str, Any], cotangent: Any, wrt: Sequence[str] | None = None) -> Gradient:
@@ -184,7 +200,8 @@ def vjp(graph: Graph, at: Mapping[str, Any], cotangent: Any, wrt: Sequence[str] 
     for name, n in outputs:
         if name in given:
             shape = elements.shape_of(found[n])
-            seeds[n] = shaped_like(given[name], shape, f"cotangent of {name}", f"{name} is {_show(shape)}")
+            seeds[n] = shaped_like(given[name], shape, f"cotangent of {name}", name)
     names = point.names(wrt)
     partials = by_name(point, sweeps.cotangents(point, order, found, seeds, names), names)
-    return Gradient(graph.label, point.at, output_value(point, found), partials)
+    value = output_value(point, found)
+    return Gradient(graph.label, point.at, value, partials, warnings=at_point(order, found, value, partials))

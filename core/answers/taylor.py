@@ -13,13 +13,15 @@ from ..errors import UsageError
 from ..ir.graph import Graph
 from ..ir.shapes import show
 from ..kinds.series import Series, lift
+from . import notes
+from .notes import Answer
 from .point import Evaluation
 
 MAX_ORDER = 1000  # the series recurrences cost O(order²) per op
 
 
 @dataclass(frozen=True)
-class TaylorSeries:
+class TaylorSeries(Answer):
     """Taylor coefficients f_k = f^(k)(x0) / k! of f in one variable, the others held fixed."""
 
     expression: str
@@ -36,7 +38,8 @@ class TaylorSeries:
         return {
             "expression": self.expression,
             "at": self.at,
-            "wrt": self.wrt,
+            "value": self.coefficients[0],
+            "variable": self.wrt,  # the one variable of the series (a string; diff's "wrt" is a list)
             "order": len(self.coefficients) - 1,
             "coefficients": self.coefficients,
             "derivatives": self.derivatives,
@@ -67,7 +70,20 @@ def taylor(graph: Graph, at: Mapping[str, Any], order: int, wrt: str | None = No
     values[wrt] = Series([x0, 1.0] + [0.0] * (order - 1)) if order else Series([x0])
     result = values_of(list(graph.order), values)[graph.root]
     coefficients = lift(result, order + 1) if isinstance(result, Series) else lift(float(result), order + 1)
-    return TaylorSeries(graph.label, point.at, wrt, [float(c) for c in coefficients])
+    coefficients = [float(c) for c in coefficients]
+    return TaylorSeries(graph.label, point.at, wrt, coefficients, warnings=_notes(point, coefficients))
+
+
+def _notes(point: Any, coefficients: list[float]) -> list[str]:
+    # the kinks are found on plain values: one float sweep, cheap beside the series sweep
+    from ..engine import sweeps
+
+    order, found = sweeps.values(point, check=False)
+    return [
+        *notes.value(coefficients[0]),
+        *notes.derivatives({"": coefficients[1:]}, "a Taylor coefficient"),
+        *notes.kinks(order, found),
+    ]
 
 
 @dataclass(frozen=True)
@@ -79,7 +95,7 @@ class HigherDerivative(Evaluation):
     derivative: Any = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "wrt": self.wrt, "order": self.order, "derivative": self.derivative}
+        return {**super().to_dict(), "variable": self.wrt, "order": self.order, "derivative": self.derivative}
 
 
 def derivative(graph: Graph, at: Mapping[str, Any], order: int, wrt: str | None = None) -> HigherDerivative:
@@ -87,5 +103,6 @@ def derivative(graph: Graph, at: Mapping[str, Any], order: int, wrt: str | None 
     series = taylor(graph, at, order, wrt)
     value = series.coefficients[order] * math.factorial(order)
     return HigherDerivative(
-        series.expression, series.at, series.coefficients[0], series.wrt, order, float(value)
-    )
+        series.expression, series.at, series.coefficients[0], series.wrt, order, float(value),
+        warnings=series.warnings,
+    )  # fmt: skip

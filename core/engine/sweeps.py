@@ -66,13 +66,15 @@ def cotangents(
     return cotangents_of(order, found, seeds, set(wrt), fit, observe)
 
 
-def float_partials(point: Point, root: Node, names: Sequence[str]) -> tuple[Any, dict[str, Any]]:
-    """(value, name -> ∂root/∂name) at a scalar point: both sweeps on plain floats."""
+def float_partials(
+    point: Point, root: Node, names: Sequence[str]
+) -> tuple[Any, dict[str, Any], dict[Node, Any]]:
+    """(value, name -> ∂root/∂name, every node's value) at a scalar point: both sweeps on floats."""
     order = list(point.graph.order)
     found, active = float_values(order, point.at, set(names))
     raise_if_nan([n for _, n in point.graph.outputs], found)
     partials = float_gradient(order, found, active, root)
-    return found[root], {name: float(partials.get(name, 0.0)) for name in names}
+    return found[root], {name: float(partials.get(name, 0.0)) for name in names}, found
 
 
 def gradient_graph(root: Node, names: Collection[str], shapes: Mapping[Node, Shape_] | None = None) -> dict:

@@ -210,4 +210,3 @@ def size(shape: Shape) -> int:
     for n in shape:
         total *= n
     return total
-

@@ -60,38 +60,44 @@ def define(name: str, arity: int, jvp: Any, vjp: Any, doc: str) -> OpDef:
 
 # --- products ----------------------------------------------------------------------------------
 define(
-    "matmul", 2,
+    "matmul",
+    2,
     (lambda a, b, out, da: matmul(da, b), lambda a, b, out, db: matmul(a, db)),
     # d(AB) = dA B + A dB, so Ā = G Bᵀ and B̄ = Aᵀ G (vector cases handled by ga, gb)
     (lambda a, b, out, g: ga(g, a, b), lambda a, b, out, g: gb(g, a, b)),
     "A @ B: matrix product (matrix-vector, vector-matrix and dot for vectors too)",
 )
 define(
-    "matmul_ga", 3,
+    "matmul_ga",
+    3,
     (lambda g, a, b, out, dg: ga(dg, a, b), None, lambda g, a, b, out, db: ga(g, a, db)),
     (lambda g, a, b, out, h: matmul(h, b), None, lambda g, a, b, out, h: gb(g, h, b)),
     "cotangent of A in A @ B: G Bᵀ",
 )
 define(
-    "matmul_gb", 3,
+    "matmul_gb",
+    3,
     (lambda g, a, b, out, dg: gb(dg, a, b), lambda g, a, b, out, da: gb(g, da, b), None),
     (lambda g, a, b, out, h: matmul(a, h), lambda g, a, b, out, h: ga(g, a, h), None),
     "cotangent of B in A @ B: Aᵀ G",
 )
 define(
-    "dot", 2,
+    "dot",
+    2,
     (lambda a, b, out, da: dot(da, b), lambda a, b, out, db: dot(a, db)),
     (lambda a, b, out, g: g * b, lambda a, b, out, g: g * a),
     "dot(a, b) = Σ aᵢ bᵢ",
 )
 define(
-    "outer", 2,
+    "outer",
+    2,
     (lambda a, b, out, da: outer(da, b), lambda a, b, out, db: outer(a, db)),
     (lambda a, b, out, g: matmul(g, b), lambda a, b, out, g: matmul(transpose(g), a)),
     "outer(a, b) = a bᵀ",
 )
 define(
-    "transpose", 1,
+    "transpose",
+    1,
     (lambda a, out, da: transpose(da),),
     (lambda a, out, g: transpose(g),),
     "transpose(A), also A'",
@@ -100,13 +106,15 @@ define(
 # --- reductions --------------------------------------------------------------------------------
 define("sum", 1, (lambda x, out, dx: sum_(dx),), (lambda x, out, g: expand(g, x),), "sum of all elements")
 define(
-    "mean", 1,
+    "mean",
+    1,
     (lambda x, out, dx: sum_(dx) / count(x),),
     (lambda x, out, g: expand(g, x) / count(x),),
     "mean of all elements",
 )
 define(
-    "prod", 1,
+    "prod",
+    1,
     # ∂/∂xᵢ Π x = Π_{j≠i} xⱼ, computed without dividing (so zeros are fine)
     (lambda x, out, dx: sum_(prod_others(x) * dx),),
     (lambda x, out, g: g * prod_others(x),),
@@ -161,21 +169,24 @@ def _over(g: Node, n: Node, seen: dict[Node, Node | None], depth: int) -> Node |
 
 
 define(
-    "norm", 1,
+    "norm",
+    1,
     # d‖x‖ = xᵀdx / ‖x‖; 0 at x = 0 (a subgradient) instead of 0/0
     (lambda x, out, dx: where(out, sum_(x * dx) / where(out, out, 1.0), 0.0),),
     (_norm_vjp,),
     "Euclidean (Frobenius) norm",
 )
 define(
-    "logsumexp", 1,
+    "logsumexp",
+    1,
     # ∂/∂x log Σ eˣ = softmax(x) = e^(x − out)
     (lambda x, out, dx: sum_(exp(x - out) * dx),),
     (lambda x, out, g: g * exp(x - out),),
     "log Σ exp(xᵢ), without overflow",
 )
 define(
-    "softmax", 1,
+    "softmax",
+    1,
     # J = diag(s) − s sᵀ, so J v = s ⊙ (v − sᵀv), and J is symmetric
     (lambda x, out, dx: out * (dx - dot(out, dx)),),
     (lambda x, out, g: out * (g - dot(out, g)),),
@@ -185,7 +196,8 @@ define(
 # --- square matrices ---------------------------------------------------------------------------
 define("trace", 1, (lambda a, out, da: trace(da),), (lambda a, out, g: g * eye_like(a),), "trace(A) = Σ Aᵢᵢ")
 define(
-    "det", 1,
+    "det",
+    1,
     # Jacobi's formula: d det A = tr(adj(A) dA) = Σ C(A) ⊙ dA, so Ā = g C(A), with C = adj(A)ᵀ the
     # cofactor matrix: det(A) A⁻ᵀ when A is invertible, and finite (exact) when it is not
     (lambda a, out, da: sum_(cofactor(a) * da),),
@@ -193,7 +205,8 @@ define(
     "determinant",
 )
 define(
-    "cofactor", 1,
+    "cofactor",
+    1,
     # C(A) = ∂ det/∂A; its derivative is the second derivative of det, d C(A)[E] (cofactor_jvp),
     # a symmetric bilinear form: ⟨H, d C[E]⟩ = d² det[H, E] = ⟨d C[H], E⟩, so Ā = d C[H]
     (lambda a, out, da: cofactor_jvp(a, da),),
@@ -207,35 +220,40 @@ def _third_derivative_of_det(*args: Any) -> Any:
 
 
 define(
-    "cofactor_jvp", 2,
+    "cofactor_jvp",
+    2,
     # linear in E and self-adjoint (see cofactor); its derivative in A would be d³ det
     (_third_derivative_of_det, lambda a, e, out, de: cofactor_jvp(a, de)),
     (_third_derivative_of_det, lambda a, e, out, h: cofactor_jvp(a, h)),
     "d C(A)[E]: the second derivative of det as a matrix",
 )
 define(
-    "logdet", 1,
+    "logdet",
+    1,
     # d log det A = tr(A⁻¹ dA), so Ā = g A⁻ᵀ
     (lambda a, out, da: trace(matmul(inv(a), da)),),
     (lambda a, out, g: g * transpose(inv(a)),),
     "log det A (NaN when det A < 0)",
 )
 define(
-    "inv", 1,
+    "inv",
+    1,
     # d A⁻¹ = −A⁻¹ dA A⁻¹, so Ā = −A⁻ᵀ G A⁻ᵀ
     (lambda a, out, da: -matmul(matmul(out, da), out),),
     (lambda a, out, g: -matmul(matmul(transpose(out), g), transpose(out)),),
     "matrix inverse",
 )
 define(
-    "solve", 2,
+    "solve",
+    2,
     # x = A⁻¹b: dx = A⁻¹(db − dA x), so b̄ = A⁻ᵀ g and Ā = −b̄ xᵀ
     (lambda a, b, out, da: -solve(a, matmul(da, out)), lambda a, b, out, db: solve(a, db)),
     (lambda a, b, out, g: -ga(solve(transpose(a), g), a, out), lambda a, b, out, g: solve(transpose(a), g)),
     "solve(A, b) = A⁻¹ b, without forming the inverse",
 )
 define(
-    "diag", 1,
+    "diag",
+    1,
     # linear: the cotangent of a vector v is the diagonal of G; of an m×n matrix A, the m×n
     # matrix with g on its diagonal (undiag), so a non-square A gets a cotangent of its shape
     (lambda a, out, da: diag(da),),
@@ -247,13 +265,15 @@ define(
 register(OpDef("eye", 1, (None,), (None,), zero_derivative=True, doc="eye(n): identity matrix", extra=ARRAY))
 register(OpDef("array", 1, (None,), (None,), zero_derivative=True, doc="literal numbers", extra=ARRAY))
 define(
-    "reshape", 2,
+    "reshape",
+    2,
     (lambda x, shape, out, dx: reshape(dx, shape), None),
     (lambda x, shape, out, g: reshape_as(g, x), None),
     "reshape(x, rows, columns)",
 )
 define(
-    "index", 2,
+    "index",
+    2,
     (lambda x, key, out, dx: index(dx, key), None),
     (lambda x, key, out, g: unindex(g, x, key), None),
     "x[i], A[i, j], x[a:b], A[:, j] (1-based, ranges inclusive)",
@@ -261,38 +281,44 @@ define(
 
 # --- helpers that rules use (linear ones keep rules, so second derivatives work) ---------------
 define(
-    "expand", 2,
+    "expand",
+    2,
     (lambda g, x, out, dg: expand(dg, x), None),
     (lambda g, x, out, h: sum_(h), None),
     "g spread over the shape of x",
 )
 define(
-    "reshape_as", 2,
+    "reshape_as",
+    2,
     (lambda g, x, out, dg: reshape_as(dg, x), None),
     (lambda g, x, out, h: reshape_as(h, g), None),
     "g with the shape of x",
 )
 define(
-    "unindex", 3,
+    "unindex",
+    3,
     (lambda g, x, key, out, dg: unindex(dg, x, key), None, None),
     (lambda g, x, key, out, h: index(h, key), None, None),
     "zeros shaped like x with g at key",
 )
 define(
-    "put", 3,
+    "put",
+    3,
     (lambda d, like, i, out, dd: put(dd, like, i), None, None),
     (lambda d, like, i, out, h: take(h, i), None, None),
     "zeros shaped like `like` with d at slot i",
 )
 define(
-    "undiag", 2,
+    "undiag",
+    2,
     # linear in g; its transpose reads the diagonal back: diag(h) in both cases
     (lambda g, a, out, dg: undiag(dg, a), None),
     (lambda g, a, out, h: diag(h), None),
     "cotangent of a in diag(a): diag of g (a vector a), g on the diagonal of a's shape (a matrix a)",
 )
 define(
-    "take", 2,
+    "take",
+    2,
     (lambda g, i, out, dg: take(dg, i), None),
     (lambda g, i, out, h: put(h, g, i), None),
     "slot i of g",

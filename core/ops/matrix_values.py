@@ -231,4 +231,3 @@ def values() -> dict[str, Callable[..., Any]]:
         "unbroadcast": fit_shape,
     }
     return table
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -22,14 +23,14 @@ def ok_json(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str = ""
 
 def test_jvp(capsys: pytest.CaptureFixture[str]) -> None:
     document = ok_json(["jvp", "x*y", "--at", "x=1,y=2", "--dir", "x=1,y=3"], capsys)
-    assert document["derivative"] == 2.0 + 3.0  # y dx + x dy
+    assert document["directional"] == 2.0 + 3.0  # y dx + x dy
     assert document["direction"] == {"x": 1.0, "y": 3.0}
 
 
 def test_jacobian_comma_list_and_bracketed_vector(capsys: pytest.CaptureFixture[str]) -> None:
     document = ok_json(["jacobian", "x*y, sin(x)+y", "--at", "x=1,y=2"], capsys)
     assert document["jacobian"] == {"x*y": {"x": 2.0, "y": 1.0}, "sin(x)+y": {"x": math.cos(1.0), "y": 1.0}}
-    assert document["value"] == [2.0, math.sin(1.0) + 2.0]
+    assert document["value"] == {"x*y": 2.0, "sin(x)+y": math.sin(1.0) + 2.0}
     assert document["outputs"] == ["x*y", "sin(x)+y"] and document["variables"] == ["x", "y"]
     bracketed = ok_json(["jacobian", "[x*y, sin(x)+y]", "--at", "x=1,y=2", "--mode", "forward"], capsys)
     assert bracketed["jacobian"] == document["jacobian"] and bracketed["mode"] == "forward"
@@ -54,7 +55,7 @@ def test_hessian(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_hvp(capsys: pytest.CaptureFixture[str]) -> None:
     document = ok_json(["hvp", "x^2*y", "--at", "x=1,y=2", "--dir", "x=1"], capsys)
-    assert document["derivative"] == {"x": 4.0, "y": 2.0}
+    assert document["hvp"] == {"x": 4.0, "y": 2.0}
 
 
 def test_taylor_and_grad_order(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,7 +63,7 @@ def test_taylor_and_grad_order(capsys: pytest.CaptureFixture[str]) -> None:
     assert document["coefficients"] == [1.0] * 6
     assert document["derivatives"] == [float(math.factorial(k)) for k in range(6)]
     third = ok_json(["grad", "x^5", "--at", "x=2", "--order", "3"], capsys)
-    assert third["derivative"] == 60 * 4.0 and third["order"] == 3 and third["wrt"] == "x"
+    assert third["derivative"] == 60 * 4.0 and third["order"] == 3 and third["variable"] == "x"
 
 
 def test_grad_forward_mode(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,7 +78,7 @@ def test_diff_prints_parseable_text(capsys: pytest.CaptureFixture[str]) -> None:
     value = ok_json(["eval", text, "--at", "x=1,y=2"], capsys)["value"]
     assert value == 2 * math.cos(1.0)
     document = ok_json(["diff", "exp(-x)/(1+exp(-x))"], capsys)
-    assert document["derivative"]["x"].splitlines()[0] == "t1 = exp(-x)"
+    assert document["symbolic"]["x"].splitlines()[0] == "t1 = exp(-x)"
 
 
 def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,7 +88,7 @@ def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
     forward = ok_json(
         ["explain", "ln(x1)+x1*x2-sin(x2)", "--at", "x1=2,x2=5", "--mode", "forward", "--dir", "x1=1"], capsys
     )
-    assert forward["derivative"] == 5.5 and forward["tangent"][-1]["value"] == 5.5
+    assert forward["directional"] == 5.5 and forward["tangent"][-1]["value"] == 5.5
 
 
 def test_explain_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,17 +98,20 @@ def test_explain_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "v̄₃ × cos(v₀)" in outcome.stdout
 
 
-def test_check_on_the_rosenbrock_example(capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_on_the_rosenbrock_example(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")  # wide enough for the boxed table (narrower ones fold)
     text = (EXAMPLES / "extended_rosenbrock_100.txt").read_text()
     point = (EXAMPLES / "extended_rosenbrock_100_point.txt").read_text().strip()
     document = ok_json(["check", "-", "--at", point], capsys, stdin=text)
     methods = {m["method"]: m for m in document["methods"]}
     assert methods["central differences"]["evaluations"] == 200
-    assert methods["central differences"]["max_relative_error"] > 1e-12
+    assert methods["central differences"]["max_error"] > 1e-12
     assert methods["reverse AD"]["gradient"]["x1"] == pytest.approx(-215.6, rel=1e-14)
     outcome = run_inprocess(["check", "-", "--at", point], capsys, stdin=text)
     row = next(line for line in outcome.stdout.splitlines() if line.startswith("│ central"))
-    assert "│         200 │" in row
+    assert re.search(r"│ +200 │", row)
 
 
 def test_check_says_when_complex_step_does_not_apply(capsys: pytest.CaptureFixture[str]) -> None:

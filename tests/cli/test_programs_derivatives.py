@@ -46,7 +46,7 @@ def test_jacobian_of_two_named_outputs(tmp_path: Path, mode: str, capsys: pytest
     program = write(tmp_path, "two.adl", "input x, y\nu = x*y\nv = sin(x) + y\noutput u, v\n")
     document = run_json(["jacobian", program, "--at", "x=1,y=2", "--mode", mode], capsys)
     assert document["outputs"] == ["u", "v"] and document["variables"] == ["x", "y"]
-    assert document["value"] == pytest.approx([2.0, np.sin(1) + 2])
+    assert document["value"] == pytest.approx({"u": 2.0, "v": np.sin(1) + 2})
     # ∂(xy) = (y, x); ∂(sin x + y) = (cos x, 1)
     assert document["jacobian"] == {"u": {"x": 2.0, "y": 1.0}, "v": {"x": pytest.approx(np.cos(1)), "y": 1.0}}
     assert document["mode"] == mode
@@ -200,10 +200,10 @@ def test_logdet_hessian_is_minus_inverse_products(capsys: pytest.CaptureFixture[
 def test_hvp_and_jvp_with_array_directions(capsys: pytest.CaptureFixture[str]) -> None:
     path, v = str(EXAMPLES / "rosenbrock.adl"), [1.0, 0.5, 0.0, -2.0]
     hvp = run_json(["hvp", path, "--at", POINTS["rosenbrock"], "--dir", f"x={v}"], capsys)
-    assert np.allclose(hvp["derivative"]["x"], rosenbrock_hessian(ROSENBROCK_AT) @ v, rtol=1e-14)
+    assert np.allclose(hvp["hvp"]["x"], rosenbrock_hessian(ROSENBROCK_AT) @ v, rtol=1e-14)
     assert hvp["direction"]["x"] == v
     jvp = run_json(["jvp", path, "--at", POINTS["rosenbrock"], "--dir", f"x={v}"], capsys)
-    assert jvp["derivative"] == pytest.approx(rosenbrock_gradient(ROSENBROCK_AT) @ v, rel=1e-14)
+    assert jvp["directional"] == pytest.approx(rosenbrock_gradient(ROSENBROCK_AT) @ v, rel=1e-14)
     table = run_inprocess(["hvp", path, "--at", POINTS["rosenbrock"], "--dir", f"x={v}"], capsys)
     assert table.code == 0 and "x[4]" in table.stdout
 
@@ -228,27 +228,29 @@ def test_check_reveals_a_wrong_custom_rule(capsys: pytest.CaptureFixture[str]) -
     # the rule says eˣ, but d/dx log(1 + eˣ) = sigmoid(x)
     text = "op softplus2(x) = log(1 + exp(x)) grad exp(x)\ninput t\ny = softplus2(t)\noutput y\n"
     done = run_inprocess(["check", "-", "--at", "t=0.7", "--json"], capsys, stdin=text)
-    assert done.code == 0, done.stderr
+    assert done.code == 1, done.stderr  # check is a gate: the rule disagrees with differences
+    assert "check failed: central differences disagrees with reverse AD at t" in done.stderr
     methods = {m["method"]: m for m in json.loads(done.stdout)["methods"]}
     assert methods["reverse AD"]["gradient"]["t"] == pytest.approx(np.exp(0.7))  # the user's (wrong) rule
     assert methods["central differences"]["gradient"]["t"] == pytest.approx(1 / (1 + np.exp(-0.7)), rel=1e-8)
-    assert methods["central differences"]["max_relative_error"] > 0.5
+    assert methods["central differences"]["max_error"] > 0.5
+    assert methods["central differences"]["passed"] is False and methods["forward AD"]["passed"] is True
 
 
 def test_check_of_the_correct_custom_ops_agrees(capsys: pytest.CaptureFixture[str]) -> None:
     document = run_json(["check", str(EXAMPLES / "custom_op.adl"), "--at", "t=0.7"], capsys)
     methods = {m["method"]: m for m in document["methods"]}
-    assert methods["central differences"]["max_relative_error"] < 1e-8
+    assert methods["central differences"]["max_error"] < 1e-8
     assert document["expression"] == str(EXAMPLES / "custom_op.adl")
 
 
 def test_check_of_array_inputs_element_by_element(capsys: pytest.CaptureFixture[str]) -> None:
     document = run_json(["check", str(EXAMPLES / "rosenbrock.adl"), "--at", POINTS["rosenbrock"]], capsys)
-    assert document["variables"] == ["x[1]", "x[2]", "x[3]", "x[4]"]
+    assert document["elements"] == ["x[1]", "x[2]", "x[3]", "x[4]"] and document["variables"] == ["x"]
     methods = {m["method"]: m for m in document["methods"]}
     truth = rosenbrock_gradient(ROSENBROCK_AT)
     for name in ("reverse AD", "forward AD", "central differences"):
-        assert list(methods[name]["gradient"].values()) == pytest.approx(truth, rel=1e-7)
+        assert methods[name]["gradient"]["x"] == pytest.approx(truth, rel=1e-7)  # shaped as grad's
     assert methods["central differences"]["evaluations"] == 8
     assert methods["complex step"]["gradient"] is None and "not applicable" in methods["complex step"]["note"]
 
@@ -258,10 +260,12 @@ def test_check_of_a_wrong_rule_on_a_vector(tmp_path: Path, capsys: pytest.Captur
     program = write(
         tmp_path, "sq.adl", "op sumsq(u) = sum(u*u) grad g*u\ninput x[3]\nf = sumsq(x)\noutput f\n"
     )
-    document = run_json(["check", program, "--at", "x=[1,2,3]"], capsys)
-    methods = {m["method"]: m for m in document["methods"]}
-    assert list(methods["central differences"]["gradient"].values()) == pytest.approx([2, 4, 6], rel=1e-8)
-    assert methods["central differences"]["max_relative_error"] == pytest.approx(1.0, rel=1e-6)
+    done = run_inprocess(["check", program, "--at", "x=[1,2,3]", "--json"], capsys)
+    assert done.code == 1 and "central differences disagrees with reverse AD at x[1]" in done.stderr
+    methods = {m["method"]: m for m in json.loads(done.stdout)["methods"]}
+    assert methods["central differences"]["gradient"]["x"] == pytest.approx([2, 4, 6], rel=1e-8)
+    assert methods["central differences"]["max_error"] == pytest.approx(1.0, rel=1e-6)
+    assert methods["central differences"]["failed"] == ["x[1]", "x[2]", "x[3]"]
 
 
 # --- commands that need scalars: one clear line, exit 2 ----------------------------------------------
@@ -296,7 +300,7 @@ def test_several_outputs_where_one_is_needed(tmp_path: Path, capsys: pytest.Capt
         done = run_inprocess(args, capsys)
         assert done.code == 2 and "u, v" in done.stderr and "adcalc jacobian" in done.stderr
     graph = run_json(["graph", program], capsys)
-    assert set(graph["outputs"]) == {"u", "v"} and graph["count"] == 5
+    assert set(graph["output_nodes"]) == {"u", "v"} and graph["count"] == 5
 
 
 def test_scalar_program_taylor_and_hessian_agree(capsys: pytest.CaptureFixture[str]) -> None:

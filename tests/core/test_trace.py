@@ -57,7 +57,7 @@ def test_json_shape() -> None:
     document = adcalc.explain(F, at=AT).to_dict()
     assert set(document) == {"expression", "at", "value", "mode", "primal", "adjoint", "gradient"}
     forward = adcalc.explain(F, at=AT, mode="forward", direction={"x2": 1.0}).to_dict()
-    assert forward["derivative"] == pytest.approx(2.0 - 0.28366218546322625)
+    assert forward["directional"] == pytest.approx(2.0 - 0.28366218546322625)
     assert "tangent" in forward and forward["direction"] == {"x1": 0.0, "x2": 1.0}
 
 
@@ -69,4 +69,4 @@ def test_trace_at_a_singular_point_gives_ieee_values() -> None:
 
     assert adcalc.explain("sqrt(x)", at={"x": 0.0}).to_dict()["gradient"]["x"] == math.inf
     forward = adcalc.explain("sqrt(x)", at={"x": 0.0}, mode="forward", direction={"x": 1.0})
-    assert forward.to_dict()["derivative"] == math.inf
+    assert forward.to_dict()["directional"] == math.inf
