@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from ..engine.forward import check_inputs
 from ..ir.nodes import Node
 from ..ops.registry import OPS, call_rule, rules_of
 from ..ops.scalar import SCALAR
 
 
 def float_values(order: Sequence[Node], at: Mapping[str, float], wrt: Collection[str]) -> tuple[dict, set]:
-    """(value of every node, the nodes that depend on a variable in wrt)."""
-    check_inputs(order, at)
+    """(value of every node, the nodes that depend on a variable in wrt); `at` is a bound point
+    (engine/bind.py checked that every variable has a value)."""
     values: dict[Node, Any] = {}
     active: set[Node] = set()
     table = SCALAR
