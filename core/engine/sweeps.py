@@ -9,16 +9,16 @@ values; on graphs the same step is an `unbroadcast` node, so second derivatives 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..ir.broadcast import fit_to
 from ..ir.nodes import Node, topological_order
 from ..ops.registry import OPS, apply
 from .bind import Point
 from .forward import raise_if_nan, tangents_of, values_of
-from .reverse import Observe, cotangents_of
-from .reverse import gradient_graph as _gradient_graph
 from .sweep import float_gradient, float_values
+
+if TYPE_CHECKING:  # reverse.py and the broadcast undo load on first use: a scalar gradient does not
+    from .reverse import Observe
 
 
 def order_of(point: Point, roots: Sequence[Node] = ()) -> list[Node]:
@@ -56,9 +56,12 @@ def cotangents(
     observe: Observe | None = None,
 ) -> dict[Node, Any]:
     """Every active node's cotangent for output cotangents `seeds`, broadcasts summed back by shape."""
+    from .reverse import cotangents_of
+
     shapes = point.node_shapes
     fit = None
     if shapes:
+        from ..ir.broadcast import fit_to
 
         def fit(part: Any, child: Node, n: Node) -> Any:
             return fit_to(part, shapes.get(child, ()))
@@ -79,6 +82,8 @@ def float_partials(
 
 def gradient_graph(root: Node, names: Collection[str], shapes: Mapping[Node, Shape_] | None = None) -> dict:
     """The gradient as graphs (name -> node): reverse mode run on nodes, broadcasts undone in the graph."""
+    from .reverse import gradient_graph as _gradient_graph
+
     if not shapes:
         return _gradient_graph(root, names)
 
