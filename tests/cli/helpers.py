@@ -44,3 +44,21 @@ def run_subprocess(args: list[str], stdin: str = "") -> Outcome:
     argv = [command] if command else [sys.executable, "-m", "adcalc"]
     done = subprocess.run([*argv, *args], input=stdin, capture_output=True, text=True, timeout=60)
     return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+def run_fast(args: list[str], capsys: pytest.CaptureFixture[str]) -> Outcome:
+    """adcalc ARGS through the console script's own entry point (the fast path, or typer)."""
+    from adcalc.cli import fast
+
+    State.source, State.debug = None, False
+    old = sys.argv
+    sys.argv = ["adcalc", *args]
+    code = 0
+    try:
+        fast.run()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        sys.argv = old
+    captured = capsys.readouterr()
+    return Outcome(code, captured.out, captured.err)

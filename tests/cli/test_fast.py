@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from adcalc.cli import fast
 
+from tests.cli import helpers
 from tests.cli.helpers import run_inprocess
 
 
 def run_fast(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from adcalc.cli.actions import State
-
-    State.source, State.debug = None, False
-    old = sys.argv
-    sys.argv = ["adcalc", *args]
-    code = 0
-    try:
-        fast.run()
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else 1
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    outcome = helpers.run_fast(args, capsys)
+    return outcome.code, outcome.stdout, outcome.stderr
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from adcalc.cli.actions import State
 from adcalc.cli.entry import take_globals
 from adcalc.cli.main import app
 
-from tests.cli.helpers import Outcome, run_inprocess
+from tests.cli.helpers import Outcome, run_fast, run_inprocess
 
 COMMANDS = sorted(command.name or command.callback.__name__ for command in app.registered_commands)
 
@@ -26,21 +26,6 @@ COMMANDS = sorted(command.name or command.callback.__name__ for command in app.r
 def adcalc_argv() -> list[str]:
     command = shutil.which("adcalc", path=str(Path(sys.executable).parent))
     return [command] if command else [sys.executable, "-m", "adcalc"]
-
-
-def run_fast(args: list[str], capsys: pytest.CaptureFixture[str]) -> Outcome:
-    """adcalc ARGS through the console script's own entry point (the fast path, or typer)."""
-    old = sys.argv
-    sys.argv = ["adcalc", *args]
-    code = 0
-    try:
-        fast.run()
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else 1
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return Outcome(code, captured.out, captured.err)
 
 
 def error_object(stderr: str) -> dict[str, object]:
