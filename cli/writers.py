@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -103,6 +104,25 @@ def _create(path: str) -> BinaryIO:
         raise UsageError(f"cannot write {path}: {error.strerror}") from None
 
 
+def write_all(stream: BinaryIO, data: bytes) -> None:
+    """Every byte written, or BrokenPipeError.
+
+    A pipe whose reader closes in the middle of a large write makes write(2) return a short
+    count, and Python's buffered writer then gives up without an error: `batch ... | head`
+    would exit 0 and count every row as written. So the bytes go to the file descriptor,
+    and a short write is followed by the rest, which raises EPIPE once the reader is gone.
+    """
+    stream.flush()
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream: nothing is short
+        stream.write(data)
+        return
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class Writer:
     """Writes chunks in two steps: `encode` (pure, so chunks can be encoded on other threads
     while the next is read) and `emit` (in order: the header once, the bytes, a flush)."""
@@ -118,10 +138,9 @@ class Writer:
 
     def emit(self, names: list[str], data: Any) -> None:
         if not self.started:
-            self.stream.write(self.header(names))
+            write_all(self.stream, self.header(names))
             self.started = True
-        self.stream.write(data)
-        self.stream.flush()
+        write_all(self.stream, data)
 
     def close(self) -> None:
         self.stream.flush()

@@ -65,6 +65,26 @@ def test_batch_into_head_ends_quietly_with_141(big_csv: Path) -> None:
     assert stderr == b""
 
 
+def test_a_pipe_closed_mid_write_is_141_every_time(tmp_path: Path) -> None:
+    # A reader that leaves while a large chunk is being written makes write(2) return a short
+    # count, not an error; that must still end as a closed pipe (141), never as exit 0 with a
+    # summary claiming every row was written. The race is timing-dependent: try it often.
+    path = tmp_path / "rows.csv"
+    path.write_text("x,y\n" + "".join(f"{k * 1e-5},{k * 1e-5}\n" for k in range(10**5)))
+    for fmt in ("csv", "jsonl", "csv", "jsonl", "csv"):
+        adcalc = subprocess.Popen(
+            [*adcalc_argv(), "batch", "sin(x)*y", "-i", str(path), "--grad", "-f", fmt],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        head = subprocess.Popen(["head", "-2"], stdin=adcalc.stdout, stdout=subprocess.DEVNULL)
+        assert adcalc.stdout is not None
+        adcalc.stdout.close()
+        head.wait(timeout=120)
+        _, stderr = adcalc.communicate(timeout=120)
+        assert (adcalc.returncode, stderr) == (141, b""), fmt
+
+
 @pytest.mark.parametrize(
     "args",
     [
