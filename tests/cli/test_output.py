@@ -425,3 +425,18 @@ def test_under_a_pseudo_terminal(args: list[str], columns: int) -> None:
     text = run_pty(args, columns)
     assert widest(text) <= columns or "─" not in text
     assert_full_numbers(text, expected(args), args)
+
+
+def test_check_gate_at_the_edge_of_the_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    # log at x = 1e-9: the difference step (6e-6) leaves the domain, so central differences do
+    # not apply there; every other method agrees with the exact 1/x = 1e9, and the gate passes
+    done = run_inprocess(["check", "log(x)", "--at", "x=1e-9", "--json"], capsys)
+    document = json.loads(done.stdout)
+    assert done.code == 0 and document["passed"] is True
+    methods = {m["method"]: m for m in document["methods"]}
+    assert methods["central differences"]["passed"] is None
+    assert "leaves the domain" in methods["central differences"]["note"]
+    assert methods["complex step"]["gradient"]["x"] == pytest.approx(1e9, rel=1e-12)
+    # sqrt at 0: the derivative is infinite; no approximation is held to it
+    done = run_inprocess(["check", "sqrt(x)", "--at", "x=0", "--json"], capsys)
+    assert done.code == 0 and json.loads(done.stdout)["gradient"]["x"] == "Infinity"
