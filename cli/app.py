@@ -140,10 +140,13 @@ def _fallback(problem: Exception, args: list[str]) -> None:
     # themselves and carry click's exit code, 2 for usage errors.
     show, exit_code = getattr(problem, "show", None), getattr(problem, "exit_code", None)
     if callable(show) and isinstance(exit_code, int):
-        show()
-        _hint_leading_minus(problem, args)
         format_message = getattr(problem, "format_message", None)
         message = format_message() if callable(format_message) else str(problem)
+        # one line, as every other error: click's own display is a usage block of four lines
+        context = getattr(problem, "ctx", None)
+        where = context.command_path if context is not None else "adcalc"
+        sys.stderr.write(f"error: {message} (see: {where} -h)\n")
+        _hint_leading_minus(problem, args)
         error_json("UsageError", message, exit_code)
         sys.exit(exit_code)
     if State.debug:

@@ -398,3 +398,13 @@ def test_json_error_through_the_console_script() -> None:
     assert done.returncode == 2 and done.stdout == ""
     error = error_object(done.stderr)
     assert (error["kind"], error["line"], error["column"]) == ("UnknownFunction", 1, 1)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["grad", "x", "--frobnicate"], ["grad"], ["frob"], ["check", "x", "--at", "x=1", "--tol", "abc"]],
+)
+def test_usage_errors_are_one_line(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    done = run_inprocess(args, capsys)
+    assert done.code == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and "-h)" in done.stderr
