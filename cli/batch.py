@@ -141,6 +141,9 @@ def run_local(
     tally = Tally()
     progress = _progress(source, quiet or input_path == "-")
     pending: deque[tuple[list[str], Future[Any]]] = deque()  # chunks being encoded, in order
+    # From a pipe, each chunk goes out before the next is read: reading may block until more
+    # rows arrive, and rows already evaluated must not wait for them (a streaming filter).
+    streaming = input_path == "-"
     try:
         for chunk in source.chunks:
             columns, stop = _chunk_columns(
@@ -148,7 +151,9 @@ def run_local(
             )
             if columns and (len(columns[0].values) or tally.written == 0):
                 pending.append(([c.name for c in columns], _encoder().submit(sink.encode, columns)))
-            while pending and (len(pending) > ENCODING or pending[0][1].done() or stop is not None):
+            while pending and (
+                streaming or len(pending) > ENCODING or pending[0][1].done() or stop is not None
+            ):
                 labels, encoded = pending.popleft()
                 sink.emit(labels, encoded.result())
             if progress is not None:

@@ -272,6 +272,30 @@ def test_first_rows_arrive_before_the_input_ends() -> None:
         process.kill()
 
 
+@pytest.mark.parametrize("engine", ["python", "arrow"])
+def test_csv_rows_arrive_before_the_input_ends(engine: str) -> None:
+    # the same for CSV in and out, with either text engine: a chunk is written before the next
+    # is read (an encode still running on its thread must not wait for more input)
+    command = [sys.executable, "-m", "adcalc", "batch", "x*2", "-i", "-", "--text-engine", engine, "-q"]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(b"x\n1\n2\n")
+        process.stdin.flush()
+        received = b""
+        deadline = time.monotonic() + 30
+        while received.count(b"\n") < 3 and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 0.5)
+            if ready:
+                received += os.read(process.stdout.fileno(), 4096)
+        assert process.poll() is None, "the input is still open, the command must still run"
+        assert received.splitlines() == [b"value,error", b"2.0,", b"4.0,"]
+        process.stdin.close()
+        assert process.wait(30) == 0
+    finally:
+        process.kill()
+
+
 def test_parquet_without_pyarrow_says_how_to_get_it(
     table: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
