@@ -26,6 +26,14 @@ def read_expression(argument: str) -> tuple[str, str | None]:
         if not path.is_file():
             raise UsageError(f"no such file: {argument}")
         return path.read_text(), argument
+    if "/" in argument and not any(c in argument for c in "()*+^ "):  # a path, not a formula
+        from pathlib import Path
+
+        path = Path(argument)
+        if path.is_dir():
+            raise UsageError(f"{argument} is a directory: give an expression, a .adl file, or -")
+        if path.is_file():
+            raise UsageError(f"{argument} is not a .adl program: give an expression, a .adl file, or -")
     return argument, None
 
 

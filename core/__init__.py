@@ -36,7 +36,7 @@ from .kinds import graphs as _graphs  # noqa: F401  (makes nodes a kind of value
 from .ops import elementary as _elementary  # noqa: F401  (fills the op registry)
 from .ops.registry import OPS, OpDef, register
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name: str) -> object:

@@ -214,18 +214,26 @@ def check(
     per = "input element" if any(shapes.values()) else "input"
     for name, count, cost, compute in [
         (
-            "forward AD", n, f"{n} forward sweeps, one per {per}",
+            "forward AD", n, f"{_count(n, 'forward sweep')}, one per {per}",
             lambda: (_by_element(gradient_forward(graph, point.at, names).gradient, shapes), ""),
         ),
         (
             "central differences", 2 * n, f"2n = {2 * n} evaluations, h = cbrt(eps)·max(1, |x|)",
             lambda: _central(point, shapes),
         ),
-        ("complex step", n, f"{n} complex evaluations, h = 1e-20", lambda: _complex_step(point, shapes)),
+        (
+            "complex step", n, f"{_count(n, 'complex evaluation')}, h = 1e-20",
+            lambda: _complex_step(point, shapes),
+        ),
         ("symbolic (diff)", 1, "", lambda: _symbolic(point, names)),
     ]:  # fmt: skip
         rows.append(_row(name, count, cost, compute, truth, tolerance_of(name, tol)))
     return Check(graph.label, point.at, exact.value, list(truth), rows, shapes, tol, warnings=exact.warnings)
+
+
+def _count(n: int, thing: str) -> str:
+    """'1 forward sweep', '3 forward sweeps'."""
+    return f"{n} {thing}" + ("" if n == 1 else "s")
 
 
 def _by_element(partials: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> dict[str, float]:
