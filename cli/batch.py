@@ -40,7 +40,14 @@ class RowFailed(EvaluationError):
     """Row failed."""
 
 
-InputOpt = Annotated[str, typer.Option("--input", "-i", help="Input table: a file, or - for standard input.")]
+InputOpt = Annotated[
+    str,
+    typer.Option(
+        "--input",
+        "-i",
+        help="Input table: a file, a directory, a glob, an fsspec URL, or - for standard input.",
+    ),
+]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Output file, or - for standard output.")]
 GradOpt = Annotated[bool, typer.Option("--grad", "-g", help="Add the gradient columns d_<variable>.")]
 HessianOpt = Annotated[

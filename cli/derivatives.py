@@ -206,15 +206,21 @@ TolOpt = Annotated[
 ]
 
 
-@app.command()
+CHECK_EXIT_CODES = (
+    "[bold]Exit codes[/bold]: 0 every method that applies agrees with reverse mode; 1 one does not "
+    "(the gate failed: the method and element are named on stderr) or the evaluation failed; "
+    "2 bad usage or input; 130 interrupted (Ctrl-C); 141 the output pipe was closed."
+)
+
+
+@app.command(epilog=CHECK_EXIT_CODES)
 def check(
     expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, tol: TolOpt = 1e-6, as_json: JsonOpt = False
 ) -> None:
     """The gradient five ways, errors, costs, times: [cyan]adcalc check 'x*sin(y)' --at x=1,y=2[/cyan].
 
-    A gate, like torch.autograd.gradcheck: exit 1 when a method that applies disagrees with
-    reverse mode by more than its tolerance (the method and the element are named on stderr).
-    """
+    A gate, like torch.autograd.gradcheck: exit 1 when a method that applies disagrees with reverse mode by more than its tolerance.
+    """  # noqa: E501  (one line: typer keeps the docstring's line breaks)
     import adcalc
 
     from . import tables

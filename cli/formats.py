@@ -72,6 +72,10 @@ def find_inputs(
     if path == "-":
         stdin = InputFile("standard input", None, lambda: sys.stdin.buffer)
         return [stdin], _allowed(format_of(path, given, default="csv"), allowed)
+    if not is_url(path) and os.path.exists(path) and not (os.path.isfile(path) or os.path.isdir(path)):
+        # a named pipe, /dev/stdin, bash's <(...): read as a stream, CSV unless told, like -
+        stream = InputFile(path, None, lambda: _open_local(path))
+        return [stream], _allowed(format_of(path, given, default="csv"), allowed)
     files, listed = _remote_files(path) if is_url(path) else _local_files(path)
     if not listed:  # one file, named as it is: its extension or --input-format says the format
         return files, _allowed(format_of(files[0].name, given), allowed)

@@ -7,7 +7,9 @@ import csv
 import io
 import json
 import math
+import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -437,3 +439,20 @@ def test_readme_inputs_example(tmp_path: Path) -> None:
         assert done.returncode == 0, (command, done.stderr)
         assert done.stdout.splitlines() == shown, command
     assert len(commands) == 5
+
+
+def test_named_pipes_and_dev_stdin_are_read_as_streams(tmp_path: Path) -> None:
+    # bash's <(...) and a FIFO are neither files nor directories: read them like -, CSV unless told
+    fifo = tmp_path / "rows"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "adcalc", "batch", "x^2", "-i", str(fifo), "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(fifo, "wb") as writer:
+        writer.write(b"x\n1\n3\n")
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, out, err) == (0, b"value,error\n1.0,\n9.0,\n", b"")
+    done = subprocess.run(
+        [sys.executable, "-m", "adcalc", "batch", "x^2", "-i", "/dev/stdin", "--quiet"],
+        input=b"x\n2\n", capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, b"value,error\n4.0,\n")
