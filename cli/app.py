@@ -99,8 +99,16 @@ def run(args: list[str] | None = None) -> None:
     of; called without them (python -m adcalc.cli.main, the tests), it is the entry point.
     """
     if args is None:
-        return finish(lambda: _run(take_globals(sys.argv[1:])))
+        return finish(lambda: _run(_globals_taken(sys.argv[1:])))
     _run(args)
+
+
+def _globals_taken(args: list[str]) -> list[str]:
+    """take_globals, with a bad --digits ending the run as every bad input does (one line, exit 2)."""
+    try:
+        return take_globals(args)
+    except adcalc.AdcalcError as problem:
+        sys.exit(fail(problem))
 
 
 def _run(args: list[str]) -> None:

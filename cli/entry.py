@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -40,6 +41,10 @@ class Ended(BaseException):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(cause)
         self.cause = cause
+
+# numpy's floating-point RuntimeWarnings (divide by zero in 0.5/sqrt(0)) name adcalc's own files;
+# adcalc reports infinite and undefined results itself, as warnings a person or a script can read
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"adcalc(\.|$)")
 
 
 def take_globals(args: list[str]) -> list[str]:

@@ -58,7 +58,11 @@ class Method:
         """Correct significant digits implied by the error (16 for an exact match)."""
         if self.max_error is None:
             return None
-        return 16.0 if self.max_error == 0 else min(16.0, -math.log10(self.max_error))
+        if self.max_error == 0:
+            return 16.0
+        if not math.isfinite(self.max_error):  # NaN or an infinite error: no digit is right
+            return 0.0
+        return max(0.0, min(16.0, -math.log10(self.max_error)))
 
     @property
     def failed(self) -> list[str]:

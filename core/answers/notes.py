@@ -127,9 +127,15 @@ def derivatives(named: Mapping[str, Any], what: str = "derivative") -> list[str]
 
 
 def value(found: Any) -> list[str]:
-    """A warning when the value itself is infinite (a result, not an error: log(0) is -inf)."""
-    values = found.values() if isinstance(found, Mapping) else [found]
-    return ["value is infinite at this point"] if any(_flags(v)[1] for v in values) else []
+    """Warnings when the value is infinite (a result, not an error: log(0) is -inf) or holds a NaN
+    in some element of an array (a NaN scalar value is an error, not a warning)."""
+    values = list(found.values()) if isinstance(found, Mapping) else [found]
+    notes = []
+    if any(getattr(v, "ndim", 0) and _flags(v)[0] for v in values):
+        notes.append("value undefined (NaN) in some elements at this point")
+    if any(_flags(v)[1] for v in values):
+        notes.append("value is infinite at this point")
+    return notes
 
 
 def at_point(

@@ -55,6 +55,8 @@ def tangents_of(order: list[Node], values: Mapping[Node, Any], seeds: Mapping[st
             if rule is None or tangent is None:
                 continue
             part = call_rule(rule, args, values[n], tangent)
+            if getattr(tangent, "ndim", 0) and not OPS[n.op].extra.get("array"):
+                part = zero_where_zero(part, tangent)  # as reverse mode: an exact 0 carries nothing
             total = part if total is None else total + part
         if total is not None:
             shape = getattr(values[n], "shape", None)
@@ -64,6 +66,17 @@ def tangents_of(order: list[Node], values: Mapping[Node, Any], seeds: Mapping[st
                 total = spread(total, shape)
             tangents[n] = total
     return tangents
+
+
+def zero_where_zero(part: Any, d: Any) -> Any:
+    """An element-wise op's part, exactly 0 wherever the tangent or cotangent d is 0.
+
+    Each element of an element-wise op's output depends on one element of each input, so a zero
+    d there can only have produced 0 * inf = NaN (sqrt' at 0, the branch of a where not taken).
+    """
+    import numpy as np
+
+    return np.where(d == 0, 0.0, part)
 
 
 def spread(tangent: Any, shape: tuple[int, ...]) -> Any:

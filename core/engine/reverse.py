@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
-from ..engine.forward import is_zero
+from ..engine.forward import is_zero, zero_where_zero
 from ..ir.broadcast import fit_shape
 from ..ir.nodes import Node, topological_order
 from ..ops.registry import OPS, call_rule, rules_of
@@ -67,17 +67,6 @@ def cotangents_of(
                 observe(n, position, child, part, previous)
             cotangents[child] = part if previous is None else previous + part
     return cotangents
-
-
-def zero_where_zero(part: Any, g: Any) -> Any:
-    """An element-wise op's cotangent, exactly 0 wherever g is 0 (the array form of skipping a zero g).
-
-    Each element of an element-wise op's output depends on one element of each input, so a zero
-    g there can only have produced 0 * inf = NaN, from the branch of a `where` not taken.
-    """
-    import numpy as np
-
-    return np.where(g == 0, 0.0, part)
 
 
 def gradient_graph(root: Node, wrt: Collection[str], fit: Fit | None = None) -> dict[str, Node]:

@@ -408,3 +408,18 @@ def test_usage_errors_are_one_line(args: list[str], capsys: pytest.CaptureFixtur
     done = run_inprocess(args, capsys)
     assert done.code == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and "-h)" in done.stderr
+
+
+def test_bad_digits_through_python_m_and_no_numpy_warnings(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "adcalc.cli.main", "grad", "x", "--at", "x=1", "--digits"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--digits" in done.stderr
+    program = tmp_path / "s.adl"
+    program.write_text("input x[2]\nf = sum(sqrt(x))\noutput f\n")
+    done = subprocess.run(
+        [*adcalc_argv(), "grad", str(program), "--at", "x=[0,4]", "--mode", "forward"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0 and "RuntimeWarning" not in done.stderr and "infinite" in done.stderr

@@ -108,3 +108,18 @@ def test_directions_and_cotangents_are_checked() -> None:
     np.testing.assert_array_equal(adcalc.vjp(vector, {"x": [1.0, 2.0]}, [1.0, 3.0]).gradient["x"], [2.0, 6.0])
     with pytest.raises(adcalc.AdcalcError, match="mode must be"):
         adcalc.explain("x", {"x": 1.0}, mode="sideways")
+
+
+def test_an_exact_zero_tangent_carries_nothing_element_by_element() -> None:
+    # forward mode along x[2] at x = [0, 4]: sqrt'(0) = inf meets a tangent of exactly 0 in x[1],
+    # which must give 0 there (as reverse mode does), not 0 * inf = NaN: d/dx2 Σ sqrt = 1/(2·2)
+    graph = adcalc.parse("input x[2]\nf = sum(sqrt(x))\noutput f\n", "s.adl")
+    forward = adcalc.gradient_forward(graph, {"x": [0.0, 4.0]}).gradient["x"]
+    reverse = adcalc.gradient(graph, {"x": [0.0, 4.0]}).gradient["x"]
+    assert forward[1] == reverse[1] == 0.25 and forward[0] == reverse[0] == np.inf
+    assert adcalc.check(graph, {"x": [0.0, 4.0]}).passed
+
+
+def test_a_nan_element_of_an_array_value_is_a_warning() -> None:
+    result = adcalc.evaluate("input x, y\na = x*y\nb = [x, sqrt(y)]\noutput a, b\n", {"x": 1.0, "y": -1.0})
+    assert np.isnan(result.value["b"][1]) and any("NaN" in w for w in result.warnings)
