@@ -145,6 +145,7 @@ def run_local(
     default_out = fmt if fmt in ("csv", "tsv", "jsonl", "json") else "csv"
     sink = open_sink(output, formats.format_of(output, output_format, default=default_out), writer or reader)
     plan, names = compiled.plan(order), compiled.outputs(order)[0]
+    _check_names(kept_columns(keep, source.columns, compiled.variables), [*names, "error"])
     tally = Tally()
     progress = _progress(source, quiet or input_path == "-")
     pending: deque[tuple[list[str], Future[Any]]] = deque()  # chunks being encoded, in order
@@ -180,6 +181,20 @@ def run_local(
             progress.stop()
         sink.close()
     return tally
+
+
+def _check_names(kept: list[str], outputs: list[str]) -> None:
+    """UsageError when a passed-through input column has an output column's name (or --keep
+    names one twice): the output would repeat a name, and JSON and Parquet keep only one."""
+    twice = sorted({name for name in kept if kept.count(name) > 1})
+    if twice:
+        raise UsageError(f"--keep names {', '.join(twice)} twice")
+    clash = [name for name in kept if name in outputs]
+    if clash:
+        raise UsageError(
+            f"the input column(s) {', '.join(clash)} have the names of output columns: "
+            "rename them, or leave them out with --keep"
+        )
 
 
 ENCODING = 2  # chunks encoded on other threads while the next is read and evaluated

@@ -456,3 +456,14 @@ def test_named_pipes_and_dev_stdin_are_read_as_streams(tmp_path: Path) -> None:
         input=b"x\n2\n", capture_output=True, timeout=60,
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (0, b"value,error\n4.0,\n")
+
+
+def test_an_input_column_named_like_an_output_is_an_error(tmp_path: Path) -> None:
+    # value, error and d_x would repeat in the CSV header, and JSON would keep only one of each
+    table = tmp_path / "c.csv"
+    table.write_text("x,value,error,d_x\n1,keepme,E,D\n")
+    command = [sys.executable, "-m", "adcalc", "batch", "x*2", "-i", str(table), "--grad", "-q"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "value, error, d_x" in done.stderr and done.stdout == ""
+    done = subprocess.run([*command, "--keep", "none"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "value,d_x,error\n2.0,2.0,\n")
