@@ -120,10 +120,8 @@ def gradient_forward(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | N
 def bind_direction(point: Point, direction: Mapping[str, Any], what: str = "direction") -> dict[str, Any]:
     """The direction as values shaped like the point's inputs (names it leaves out get 0)."""
     seeds = {}
-    for name, value in direction.items():
-        shape = point.shapes.get(name)
-        if shape is None:
-            raise UsageError(f"{what} names {name}, which has no value at the point")
+    for name, value in direction.items():  # callers bind the direction's names with the point
+        shape = point.shapes[name]
         seeds[name] = shaped_like(value, shape, f"{what} {name}", name)
     return seeds
 

@@ -12,20 +12,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import product
 from typing import Any
 
+from ..ir.shapes import size
+
 Shape = tuple[int, ...]
 
 
 def shape_of(value: Any) -> Shape:
     """A value's shape (() for a number)."""
     return tuple(getattr(value, "shape", ()))
-
-
-def size(shape: Shape) -> int:
-    """Number of elements of a shape (1 for a scalar)."""
-    count = 1
-    for n in shape:
-        count *= n
-    return count
 
 
 def labels(name: str, shape: Shape) -> list[str]:

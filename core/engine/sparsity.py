@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..ir.nodes import Node, topological_order
+from ..ir.shapes import size
 from ..ops.registry import OPS, rules_of
 
 
@@ -165,14 +166,6 @@ def element_hessian_pattern(
         spread = _spread(bits, shape)
         rows.extend(spread.ravel().tolist() if shape else [spread])
     return symmetric_pattern(rows)
-
-
-def size(shape: Shape) -> int:
-    """Number of elements of a shape."""
-    total = 1
-    for n in shape:
-        total *= n
-    return total
 
 
 def _union(bits: Bits) -> int:

@@ -80,11 +80,6 @@ class Graph:
         """True when some node is declared a vector or matrix."""
         return bool(self.shapes) or any(shape for shape in self.inputs.values() if shape)
 
-    @property
-    def program(self) -> Graph | None:
-        """The graph itself for a program (inputs declared), None for a formula."""
-        return self if self.declared else None
-
     def shape(self, n: Node) -> Shape:
         """A node's declared shape (() for a scalar or where it is known only at a point)."""
         return self.shapes.get(n, ())

@@ -203,7 +203,7 @@ def test_one_op_at_two_shapes_in_one_program() -> None:
     program = adcalc.parse(source)
     b, y = np.array([[1.0, 2.0, 0.0], [0.5, -1.0, 1.0], [0.0, 1.0, 3.0]]), np.array([0.3, -0.2, 1.0])
     at = {"A": A, "x": X, "B": b, "y": y}
-    entries = {n.op for n in program.program.order if custom.is_custom(n.op)}
+    entries = {n.op for n in program.order if custom.is_custom(n.op)}
     assert len(entries) == 2 and {custom.shown_name(op) for op in entries} == {"mv"}
     d_a, d_x, h_ax = sum_sin_truth(A, X)
     # g = ‖By‖²: ∇_B = 2 (By) yᵀ, ∇_y = 2 BᵀBy

@@ -50,7 +50,7 @@ def rosenbrock(n: int) -> str:
 def element_pattern(text: str, at: dict[str, Any]) -> list[list[int]]:
     """The pattern over every input element, shapes read off the values at `at`."""
     expression = adcalc.parse(text)
-    names = list(expression.program.inputs)
+    names = list(expression.inputs)
     graphs = gradient_graph(expression, names)
     point, _, values = program_values(expression, at, list(graphs.values()))
     inputs = list(_input_shapes(names, point).items())
@@ -60,7 +60,7 @@ def element_pattern(text: str, at: dict[str, Any]) -> list[list[int]]:
 def gradient_rows(text: str, at: dict[str, Any]) -> list[int]:
     """The bit set of each gradient element, flat over the inputs (the pattern before mirroring)."""
     expression = adcalc.parse(text)
-    names = list(expression.program.inputs)
+    names = list(expression.inputs)
     graphs = gradient_graph(expression, names)
     _, _, values = program_values(expression, at, list(graphs.values()))
     inputs = [(name, np.shape(at[name])) for name in names]
@@ -75,7 +75,7 @@ def colours(pattern: list[list[int]]) -> int:
 def dense_hessian(text: str, at: dict[str, Any]) -> np.ndarray:
     """Column k = H e_k, one HVP per input element: no sparsity involved."""
     expression = adcalc.parse(text)
-    names = list(expression.program.inputs)
+    names = list(expression.inputs)
     shapes = {name: np.shape(at[name]) for name in names}
     columns = []
     for name in names:
@@ -91,7 +91,7 @@ def dense_hessian(text: str, at: dict[str, Any]) -> np.ndarray:
 def random_point(text: str, rng: np.random.Generator) -> dict[str, Any]:
     """Entries in [0.5, 1.5]; square matrices made diagonally dominant (det > 0 for logdet, solve)."""
     point: dict[str, Any] = {}
-    for name, shape in adcalc.parse(text).program.inputs.items():
+    for name, shape in adcalc.parse(text).inputs.items():
         point[name] = rng.uniform(0.5, 1.5, shape) if shape else rng.uniform(0.5, 1.5)
         if len(shape) == 2 and shape[0] == shape[1]:
             point[name] += 3 * shape[0] * np.eye(shape[0])
@@ -141,7 +141,7 @@ def test_bit_sets_stay_python_ints() -> None:
 def test_coupled_cases_are_dense(text: str) -> None:
     at = random_point(text, np.random.default_rng(1))
     pattern = element_pattern(text, at)
-    first = next(iter(adcalc.parse(text).program.inputs.values()))
+    first = next(iter(adcalc.parse(text).inputs.values()))
     size = int(np.prod(first))
     assert all(set(range(size)) <= set(row) for row in pattern[:size])
 
@@ -256,8 +256,8 @@ def test_scalar_formulas_reproduce_hessian_pattern(text: str) -> None:
 def test_scalar_program_reproduces_hessian_pattern() -> None:
     text = "input a, b, c\nt = a * b\nfor k in 1..3 { t = sin(t) + c^k }\noutput t"
     expression = adcalc.parse(text)
-    names = list(expression.program.inputs)
+    names = list(expression.inputs)
     graphs = gradient_graph(expression, names)
     gradient = [graphs[name] for name in names]
-    pattern = element_hessian_pattern(gradient, [(name, ()) for name in names], expression.program.shape)
+    pattern = element_hessian_pattern(gradient, [(name, ()) for name in names], expression.shape)
     assert pattern == hessian_pattern(gradient, names)

@@ -504,9 +504,9 @@ def test_diag_of_non_square_matrix(shape: tuple[int, int]) -> None:
     k = min(shape)
     a, w = RNG.normal(size=shape), RNG.normal(size=k)
     expression = parse(f"input A[{m},{n}], w[{k}]\nf = dot(w, diag(A)^2)\noutput f")
-    assert expression.program.shape(expression.root) == ()
+    assert expression.shape(expression.root) == ()
     diagonal = parse(f"input A[{m},{n}]\nd = diag(A)\noutput d")
-    assert diagonal.program.shape(diagonal.root) == (k,)
+    assert diagonal.shape(diagonal.root) == (k,)
 
     def f(v: list[Any]) -> Any:
         return mp.fsum(w[i] * v[i * n + i] ** 2 for i in range(k))

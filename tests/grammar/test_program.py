@@ -132,9 +132,9 @@ def test_several_outputs_evaluate_to_a_dict_and_refuse_grad() -> None:
 
 
 def test_text_that_starts_like_a_statement_is_a_program() -> None:
-    assert adcalc.parse("input x\ny = 2*x\noutput y").program is not None
-    assert adcalc.parse("x == 1").program is None
-    assert adcalc.parse("sin(x)").program is None
+    assert adcalc.parse("input x\ny = 2*x\noutput y").declared
+    assert not adcalc.parse("x == 1").declared
+    assert not adcalc.parse("sin(x)").declared
 
 
 # --- custom ops ---------------------------------------------------------------------------------
