@@ -23,23 +23,26 @@ class State:
     json_errors: bool = False  # --json on the command line: errors also as one JSON object
 
 
-def load(argument: str) -> adcalc.Expression:
-    """The parsed expression for the EXPR argument (text, '-' for stdin, or a file)."""
+def load(argument: str, at: dict | None = None) -> adcalc.Expression:
+    """The parsed text of the EXPR argument (text, '-' for stdin, or a file); its free names are
+    shaped like their values in `at`, so shape errors point into the text."""
+    from adcalc.api import shapes_of
+
     text, name = read_expression(argument)
     State.source = text
-    return adcalc.parse(text, name)
+    return adcalc.parse(text, name, shapes_of(at) if at else None)
 
 
 def evaluate(expr: str, at: list[str] | None, as_json: bool) -> None:
     """`adcalc eval`: the value at a point."""
     point = parse_at(at)
-    render.evaluation(adcalc.evaluate(load(expr), at=point), as_json)
+    render.evaluation(adcalc.evaluate(load(expr, point), at=point), as_json)
 
 
 def gradient(expr: str, at: list[str] | None, wrt: list[str] | None, as_json: bool) -> None:
     """`adcalc grad` in reverse mode: the value and the gradient at a point."""
     point = parse_at(at)
-    render.gradient(adcalc.gradient(load(expr), at=point, wrt=parse_names(wrt)), as_json)
+    render.gradient(adcalc.gradient(load(expr, point), at=point, wrt=parse_names(wrt)), as_json)
 
 
 def fail(problem: adcalc.AdcalcError) -> int:

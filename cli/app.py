@@ -111,7 +111,56 @@ def _globals_taken(args: list[str]) -> list[str]:
         sys.exit(fail(problem))
 
 
+def expression_first(args: list[str]) -> list[str]:
+    """`adcalc grad -x^2 --at x=3`: an argument that starts with '-', is none of the command's
+    options and parses as an expression is the expression (moved after `--` for click).
+
+    Options still parse as options, with their values (`-k 2`, `-k2`, `--at=x=1`), and an
+    explicit `--` is left alone.
+    """
+    if not any(a.startswith("-") and a != "-" and not a.startswith("--") for a in args[1:]):
+        return args  # the common case costs nothing: no click command is built
+    command = typer.main.get_command(app)
+    sub = getattr(command, "commands", {}).get(args[0])
+    if sub is None:
+        return args
+    options: dict[str, Any] = {n: param for param in sub.params for n in (*param.opts, *param.secondary_opts)}
+    options.update({"-h": _FLAG, "--help": _FLAG})
+    i = 1
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return args
+        name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
+        if arg.startswith("-") and arg != "-" and name in options:
+            flag = getattr(options[name], "is_flag", False) or getattr(options[name], "count", False)
+            attached = "=" in arg if arg.startswith("--") else len(arg) > 2
+            i += 1 if flag or attached else 2
+            continue
+        if arg.startswith("-") and arg != "-" and not arg.startswith("--") and _parses(arg):
+            return [*args[:i], *args[i + 1 :], "--", arg]
+        i += 1
+    return args
+
+
+class _FLAG:
+    is_flag = True  # the help option, which click adds to every command itself
+
+
+def _parses(text: str) -> bool:
+    from adcalc.errors import ParseError
+
+    try:
+        adcalc.parse(text)
+    except ParseError:
+        return False
+    except adcalc.AdcalcError:  # it parses; what it means is the command's business
+        return True
+    return True
+
+
 def _run(args: list[str]) -> None:
+    args = expression_first(args)
     try:
         code = app(args=args, standalone_mode=False)  # click returns, not raises, typer.Exit codes
         if code == INTERRUPTED:  # typer's own answer to Ctrl-C while parsing: say it
@@ -139,7 +188,7 @@ def _hint_leading_minus(problem: Exception, args: list[str]) -> None:
     if not option or option.startswith("--") or context is None or context.parent is None:
         return  # a long option, or at the top level (adcalc -z): not an expression
     token = next((arg for arg in args if arg.startswith(option)), option)
-    hint = f"an expression that starts with '-' goes after '--': adcalc {context.info_name} -- '{token}'"
+    hint = f"an expression that starts with '-' goes after '--': {context.command_path} -- '{token}'"
     sys.stderr.write(f"hint: {hint}\n")
 
 

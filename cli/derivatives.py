@@ -13,10 +13,10 @@ from typing import Annotated, Any
 import typer
 from adcalc.errors import AdcalcError, BadValue, UsageError
 
-from .actions import State, load
+from .actions import load
 from .app import app
 from .options import AtOpt, ExprArg, JsonOpt, WrtOpt
-from .values import parse_at, parse_names, read_expression, reword, split_top_level
+from .values import parse_at, parse_names, reword
 
 DirOpt = Annotated[
     list[str] | None,
@@ -35,7 +35,8 @@ OrderOpt = Annotated[int, typer.Option("--order", "-k", help="Highest order.")]
 OutputsArg = Annotated[
     str,
     typer.Argument(
-        help="Outputs: 'x*y, sin(x)+y' or '[x*y, sin(x)+y]', or - for standard input.", show_default=False
+        help="Outputs: 'x*y, sin(x)+y' (two outputs), a .adl file, or - for standard input.",
+        show_default=False,
     ),
 ]
 
@@ -72,7 +73,7 @@ def jvp(expr: ExprArg, at: AtOpt = None, direction: DirOpt = None, as_json: Json
 
     point, seeds = parse_at(at), direction_of(direction)
     with dir_flag():
-        result = adcalc.jvp(load(expr), at=point, direction=seeds)
+        result = adcalc.jvp(load(expr, point), at=point, direction=seeds)
     tables.directional(result, "∇f·v", as_json)
 
 
@@ -87,26 +88,8 @@ def hvp(
 
     point, seeds = parse_at(at), direction_of(direction)
     with dir_flag():
-        result = adcalc.hvp(load(expr), at=point, direction=seeds, wrt=parse_names(wrt))
+        result = adcalc.hvp(load(expr, point), at=point, direction=seeds, wrt=parse_names(wrt))
     tables.directional(result, "H·v", as_json)
-
-
-def split_outputs(text: str) -> list[str]:
-    """'x*y, sin(x)+y' or '[x*y, sin(x)+y]' -> the output expressions' texts."""
-    stripped = text.strip()
-    if stripped.startswith("[") and stripped.endswith("]"):
-        stripped = stripped[1:-1]
-    parts = split_top_level(stripped)
-    if not parts:
-        raise UsageError("no output expressions given")
-    return parts
-
-
-def is_program(text: str, name: str | None) -> bool:
-    """True when the EXPR argument is a .adl program (a file, or program text on stdin)."""
-    from adcalc.api import _is_program
-
-    return _is_program(text, name)
 
 
 @app.command()
@@ -124,14 +107,7 @@ def jacobian(
     from . import tables
 
     point = parse_at(at)
-    text, name = read_expression(exprs)
-    State.source = text
-    if is_program(text, name):  # a .adl program: the Jacobian of its named outputs
-        graphs = [adcalc.parse(text, name)]
-    else:
-        State.source = None  # several texts: a caret could point into the wrong one
-        graphs = [load(part) for part in split_outputs(text)]
-    result = adcalc.jacobian(graphs, at=point, wrt=parse_names(wrt), mode=mode_of(mode))
+    result = adcalc.jacobian(load(exprs, point), at=point, wrt=parse_names(wrt), mode=mode_of(mode))
     tables.jacobian(result, as_json)
 
 
@@ -143,7 +119,7 @@ def hessian(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOp
     from . import tables
 
     point = parse_at(at)
-    tables.hessian(adcalc.hessian(load(expr), at=point, wrt=parse_names(wrt)), as_json)
+    tables.hessian(adcalc.hessian(load(expr, point), at=point, wrt=parse_names(wrt)), as_json)
 
 
 @app.command()
@@ -158,7 +134,7 @@ def taylor(
     point, names = parse_at(at), parse_names(wrt)
     if names is not None and len(names) != 1:
         raise BadValue("--wrt takes one variable for a Taylor series")
-    tables.taylor(adcalc.taylor(load(expr), at=point, order=order, wrt=names and names[0]), as_json)
+    tables.taylor(adcalc.taylor(load(expr, point), at=point, order=order, wrt=names and names[0]), as_json)
 
 
 @app.command()
@@ -192,7 +168,7 @@ def explain(
     point, mode = parse_at(at), mode_of(mode) or "reverse"
     seeds = direction_of(direction) if mode == "forward" else None
     with dir_flag():
-        result = adcalc.explain(load(expr), at=point, mode=mode, direction=seeds)
+        result = adcalc.explain(load(expr, point), at=point, mode=mode, direction=seeds)
     tables.trace(result, as_json)
 
 
@@ -228,7 +204,7 @@ def check(
     if not tol > 0:  # NaN too
         raise BadValue(f"--tol must be a positive number, got {tol}")
     point = parse_at(at)
-    result = adcalc.check(load(expr), at=point, wrt=parse_names(wrt), tol=tol)
+    result = adcalc.check(load(expr, point), at=point, wrt=parse_names(wrt), tol=tol)
     tables.check(result, as_json)
     if not result.passed:
         raise typer.Exit(1)

@@ -32,5 +32,6 @@ def grad(
     if mode != "reverse" or order != 1:  # forward mode and k-th derivatives live in cli/derivatives.py
         from .derivatives import grad_by
 
-        return grad_by(load(expr), parse_at(at), parse_names(wrt), mode, order, as_json)
+        point = parse_at(at)
+        return grad_by(load(expr, point), point, parse_names(wrt), mode, order, as_json)
     actions.gradient(expr, at, wrt, as_json)

@@ -142,10 +142,7 @@ def derivative(result: Any, as_json: bool) -> None:
     if len(result.wrt) == 1:
         sys.stdout.write(result.text[result.wrt[0]] + "\n")
         return
-    for name in result.wrt:
-        lines = result.text[name].splitlines()
-        shown = lines[0] if len(lines) == 1 else "\n" + "\n".join("    " + line for line in lines)
-        sys.stdout.write(f"∂f/∂{name} = {shown}\n")
+    sys.stdout.write(result.program + "\n")  # adcalc reads it back: `adcalc diff F | adcalc eval -`
     warn(result)
 
 

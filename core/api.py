@@ -17,42 +17,50 @@ from typing import Any
 
 from .answers.point import DirectionalDerivative, Evaluation, Gradient
 from .errors import EvaluationError
-from .ir.graph import Graph, combine, formula
+from .ir.graph import Graph, combine
 
 Expression = Graph  # the name earlier versions of the API used for a parsed text
 
 
-def parse(text: str, name: str | None = None) -> Graph:
-    """Parse a formula or a .adl program into a graph; ParseError (with a span) on bad input.
+def parse(text: str, name: str | None = None, shapes: Mapping[str, Any] | None = None) -> Graph:
+    """Parse adcalc text (a formula or a .adl program: one language) into a graph; ParseError
+    (with a span) on bad input. `shapes` (name -> shape) shapes the free names while the graph is
+    built, so errors such as a bad index come with their place; without, they come at a point.
 
     >>> adcalc.parse("sin(x)*sin(x)").size   # x, sin, mul: sin is shared
     3
     """
-    if _is_program(text, name):
-        from .grammar.program import parse_program  # the grammar builds on core, not the reverse
+    from .grammar.program import parse_program  # the grammar builds on core, not the reverse
 
-        return parse_program(text, name)
-    from .grammar import parse_expr
-
-    return formula(parse_expr(text, name), text, name)
+    return parse_program(text, name, shapes)
 
 
-def _is_program(text: str, name: str | None) -> bool:
-    # a .adl file, or text that starts like a statement (`input x`, `y = ...`, a comment)
-    if name is not None and name.endswith(".adl"):
-        return True
-    import re
-
-    return re.match(r"\s*(#|(input|output|param|def|op|for|if)\b|[A-Za-z_]\w*\s*=(?!=))", text) is not None
+def shapes_of(at: Mapping[str, Any]) -> dict[str, tuple[int, ...] | None]:
+    """The shape of each value (None where it is not a rectangular array), without numpy."""
+    return {name: _shape(value) for name, value in at.items()}
 
 
-def as_graph(expr: Graph | str | Sequence[Graph | str]) -> Graph:
-    """A graph for a graph, a text, or several (their outputs side by side, as a Jacobian's rows)."""
+def _shape(value: Any) -> tuple[int, ...] | None:
+    if isinstance(value, float | int):
+        return ()
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return tuple(shape)
+    if isinstance(value, list | tuple) and value:
+        inner = {_shape(item) for item in value}
+        if len(inner) == 1 and None not in inner:
+            return (len(value), *inner.pop())
+    return None
+
+
+def as_graph(expr: Graph | str | Sequence[Graph | str], at: Mapping[str, Any] | None = None) -> Graph:
+    """A graph for a graph, a text (its free names shaped like their values in `at`), or several
+    (their outputs side by side, as a Jacobian's rows)."""
     if isinstance(expr, Graph):
         return expr
     if isinstance(expr, str):
-        return parse(expr)
-    graphs = [as_graph(e) for e in expr]
+        return parse(expr, shapes=shapes_of(at) if at else None)
+    graphs = [as_graph(e, at) for e in expr]
     if not graphs:
         from .errors import UsageError
 
@@ -71,7 +79,7 @@ def evaluate(expr: Graph | str, at: Mapping[str, Any]) -> Evaluation:
     """
     from .answers import point
 
-    return point.evaluate(as_graph(expr), at)
+    return point.evaluate(as_graph(expr, at), at)
 
 
 def gradient(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Gradient:
@@ -82,14 +90,14 @@ def gradient(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None
     """
     from .answers import point
 
-    return point.gradient(as_graph(expr), at, wrt)
+    return point.gradient(as_graph(expr, at), at, wrt)
 
 
 def gradient_forward(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Gradient:
     """Value and gradient by forward mode: one tangent sweep per input element."""
     from .answers import point
 
-    return point.gradient_forward(as_graph(expr), at, wrt)
+    return point.gradient_forward(as_graph(expr, at), at, wrt)
 
 
 def jvp(expr: Graph | str, at: Mapping[str, Any], direction: Mapping[str, Any]) -> DirectionalDerivative:
@@ -100,7 +108,7 @@ def jvp(expr: Graph | str, at: Mapping[str, Any], direction: Mapping[str, Any]) 
     """
     from .answers import point
 
-    return point.jvp(as_graph(expr), at, direction)
+    return point.jvp(as_graph(expr, at), at, direction)
 
 
 def vjp(
@@ -113,7 +121,7 @@ def vjp(
     """
     from .answers import point
 
-    return point.vjp(as_graph(expr), at, cotangent, wrt)
+    return point.vjp(as_graph(expr, at), at, cotangent, wrt)
 
 
 def jacobian(
@@ -129,7 +137,7 @@ def jacobian(
     """
     from .answers.jacobian import jacobian as compute
 
-    return compute(as_graph(exprs), at, wrt, mode)
+    return compute(as_graph(exprs, at), at, wrt, mode)
 
 
 def hessian(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Any:
@@ -140,7 +148,7 @@ def hessian(expr: Graph | str, at: Mapping[str, Any], wrt: Sequence[str] | None 
     """
     from .answers.hessian import hessian as compute
 
-    return compute(as_graph(expr), at, wrt)
+    return compute(as_graph(expr, at), at, wrt)
 
 
 def hvp(
@@ -149,7 +157,7 @@ def hvp(
     """H·v without forming H: one forward sweep over the gradient graph (`derivative`: name -> (Hv))."""
     from .answers.hessian import hvp as compute
 
-    return compute(as_graph(expr), at, direction, wrt)
+    return compute(as_graph(expr, at), at, direction, wrt)
 
 
 def taylor(expr: Graph | str, at: Mapping[str, Any], order: int, wrt: str | None = None) -> Any:
@@ -160,7 +168,7 @@ def taylor(expr: Graph | str, at: Mapping[str, Any], order: int, wrt: str | None
     """
     from .answers.taylor import taylor as compute
 
-    return compute(as_graph(expr), at, order, wrt)
+    return compute(as_graph(expr, at), at, order, wrt)
 
 
 def derivative(expr: Graph | str, at: Mapping[str, Any], order: int, wrt: str | None = None) -> Any:
@@ -171,7 +179,7 @@ def derivative(expr: Graph | str, at: Mapping[str, Any], order: int, wrt: str | 
     """
     from .answers.taylor import derivative as compute
 
-    return compute(as_graph(expr), at, order, wrt)
+    return compute(as_graph(expr, at), at, order, wrt)
 
 
 def diff(expr: Graph | str, wrt: Sequence[str] | None = None, order: int = 1) -> Any:
@@ -198,7 +206,7 @@ def explain(
     """
     from .answers.explain import explain as compute
 
-    return compute(as_graph(expr), at, mode, direction)
+    return compute(as_graph(expr, at), at, mode, direction)
 
 
 def check(
@@ -213,7 +221,7 @@ def check(
     """
     from .answers.check import check as compute
 
-    return compute(as_graph(expr), at, wrt, tol)
+    return compute(as_graph(expr, at), at, wrt, tol)
 
 
 def compile(expr: Graph | str, wrt: Sequence[str] | None = None) -> Any:  # noqa: A001

@@ -1,5 +1,5 @@
-"""adcalc's grammars: expression text to an interned DAG."""
+"""adcalc's language: text (a formula or a program, one grammar) to an interned DAG."""
 
-from .build import parse_expr
+from .program import parse_program
 
-__all__ = ["parse_expr"]
+__all__ = ["parse_program"]

@@ -1,21 +1,16 @@
-"""Text to DAG in one pass: a transformer that runs at each LALR reduction.
-
-No parse tree is built and nothing recurses per nesting level, so 100,000 levels of parentheses
-parse in linear time. Each method returns an interned node, so equal subexpressions are one node.
-"""
+"""What the parser shares: spans of tokens, scalar calls checked, and lark's errors in adcalc's words."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
-from adcalc.errors import ArityError, ParseError, Span, UnknownFunction
-from adcalc.ir.nodes import Interner, Node
-from adcalc.ops.elementary import ALIASES, CONSTANTS, FUNCTIONS, VARIADIC, minmax_op, variadic_family
+from adcalc.errors import ArityError, ParseError, Span
+from adcalc.ir.nodes import Node
+from adcalc.ops.elementary import ALIASES, VARIADIC, minmax_op, variadic_family
 from adcalc.ops.elementary import COMPARISONS as _SYMBOLS
 from adcalc.ops.registry import OPS
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .lalr import END, SyntaxProblem, Token
 
 COMPARISONS = {symbol: name for name, symbol in _SYMBOLS.items()}  # "<" -> "lt"
 
@@ -23,94 +18,6 @@ COMPARISONS = {symbol: name for name, symbol in _SYMBOLS.items()}  # "<" -> "lt"
 def token_span(token: Token, source_name: str | None = None) -> Span:
     """The span of one token."""
     return Span(token.line, token.column, token.end_line, token.end_column, source_name)
-
-
-class BuildGraph(Transformer):
-    """Builds interned nodes while the parser reduces; holds one parse's intern table.
-
-    Methods take lark's list of children: lark's `v_args(inline=True)` wrapper is rebuilt on
-    every reduction and would cost a fifth of the parse time.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reset()
-
-    def reset(self, source_name: str | None = None) -> None:
-        """Start a new parse: a fresh intern table, so spans belong to this source."""
-        self.interner = Interner()
-        self.source_name = source_name
-
-    def span(self, token: Token) -> Span:
-        return token_span(token, self.source_name)
-
-    def make(self, op: str, inputs: tuple[Node, ...], span: Span | None) -> Node:
-        return self.interner.node(op, inputs, None, span)
-
-    def number(self, children: list[Token]) -> Node:
-        (token,) = children
-        return self.interner.node("const", (), float(token), self.span(token))
-
-    def name(self, children: list[Token]) -> Node:
-        (token,) = children
-        name = str(token)
-        if name in CONSTANTS:
-            return self.interner.node("const", (), CONSTANTS[name], self.span(token))
-        if name in FUNCTIONS:
-            raise ParseError(f"'{name}' is a function: call it as {name}(...)", self.span(token))
-        return self.interner.node("var", (), name, self.span(token))
-
-    def binary(self, op: str, left: Node, right: Node) -> Node:
-        return self.make(op, (left, right), _cover(left, right))
-
-    def add(self, children: list) -> Node:
-        return self.binary("add", children[0], children[2])
-
-    def sub(self, children: list) -> Node:
-        return self.binary("sub", children[0], children[2])
-
-    def mul(self, children: list) -> Node:
-        return self.binary("mul", children[0], children[2])
-
-    def div(self, children: list) -> Node:
-        return self.binary("div", children[0], children[2])
-
-    def pow(self, children: list) -> Node:
-        return self.binary("pow", children[0], children[2])
-
-    def compare(self, children: list) -> Node:
-        left, token, right = children
-        return self.binary(COMPARISONS[str(token)], left, right)
-
-    def neg(self, children: list) -> Node:
-        token, operand = children
-        return self.make("neg", (operand,), self.span(token).cover(operand.span))
-
-    def pos(self, children: list) -> Node:
-        return children[1]
-
-    def arguments(self, children: list[Node]) -> list[Node]:
-        return children
-
-    def call(self, children: list) -> Node:
-        token, *rest = children
-        arguments = rest[0] if rest and rest[0] is not None else []
-        return self.apply_function(str(token), arguments, self.span(token))
-
-    def apply_function(self, name: str, arguments: list[Node], span: Span) -> Node:
-        """The node for `name(arguments)`, checking the name and the argument count."""
-        whole = span
-        for argument in arguments:
-            whole = whole.cover(argument.span)
-        if name not in FUNCTIONS:
-            from adcalc.ops.custom import visible_op  # a program's own op, only inside custom.visible
-
-            op = visible_op(name)
-            if op is None:
-                raise UnknownFunction(_suggest(name, FUNCTIONS), span)
-            check_arity(name, len(arguments), OPS[op].arity, span)
-            return self.make(op, tuple(arguments), whole)
-        return scalar_call(lambda op, inputs: self.make(op, inputs, whole), name, arguments, span)
 
 
 def scalar_call(
@@ -150,12 +57,6 @@ def check_arity(name: str, count: int, arity: int | None, span: Span) -> None:
         raise ArityError(f"{name}() takes {arity} argument{'s' * (arity != 1)}, got {count}", span)
 
 
-def _cover(left: Node, right: Node) -> Span | None:
-    if left.span is None:
-        return right.span
-    return left.span.cover(right.span)
-
-
 def _suggest(name: str, known: list[str]) -> str:
     import difflib  # only on this error path: importing it costs start-up time
 
@@ -164,22 +65,7 @@ def _suggest(name: str, known: list[str]) -> str:
     return f"'{name}'{hint}"
 
 
-def lalr_parser(grammar: str, transformer: Transformer, lexer: str = "contextual") -> Lark:
-    """An LALR parser for one of this package's grammars that runs `transformer` at each reduction."""
-    return Lark.open_from_package(
-        "adcalc.grammar", grammar, ("",), parser="lalr", lexer=lexer, transformer=transformer, cache=True
-    )
-
-
-@functools.cache
-def _parser() -> tuple[Lark, BuildGraph]:
-    builder = BuildGraph()
-    # No two terminals of expr.lark overlap, so one lexer serves every parser state: the
-    # contextual lexer would compile a regex scanner per state on first use (~8 ms of start-up).
-    return lalr_parser("expr.lark", builder, lexer="basic"), builder
-
-
-# How lark's terminal names read in an error message.
+# How the grammar's terminal names read in an error message.
 _DESCRIBE = {
     "NUMBER": "a number",
     "NAME": "a name",
@@ -193,7 +79,11 @@ _DESCRIBE = {
     "POW": "'^'",
     "COMPARE": "a comparison",
     "$END": "end of input",
-}
+    "EQUAL": "'='", "LBRACE": "'{'", "RBRACE": "'}'", "LSQB": "'['", "RSQB": "']'", "COLON": "':'",
+    "DOTS": "'..'", "AT": "'@'", "QUOTE": "\"'\"", "SEMICOLON": "';'", "DNAME": "a name such as ∂f/∂x",
+}  # fmt: skip
+KEYWORDS = ("input", "output", "param", "def", "return", "op", "grad", "if", "else", "for", "in")
+_DESCRIBE.update({word.upper(): f"'{word}'" for word in KEYWORDS})
 
 
 def describe_expected(expected: set[str]) -> str:
@@ -204,35 +94,22 @@ def describe_expected(expected: set[str]) -> str:
     return words[0] if words else "something else"
 
 
-def parse_error(error: UnexpectedInput, source: str, source_name: str | None = None) -> ParseError:
-    """adcalc's ParseError (with a span) for lark's exception."""
-    line, column = getattr(error, "line", 1), getattr(error, "column", 1)
-    if isinstance(error, UnexpectedEOF) or (
-        isinstance(error, UnexpectedToken) and error.token.type == "$END"
-    ):
-        lines = source.splitlines() or [""]
+def parse_error(problem: SyntaxProblem, source: str, source_name: str | None = None) -> ParseError:
+    """adcalc's ParseError (with a span) for where the parser stopped."""
+    token = problem.token
+    if token is not None and token.type == END:
+        lines = source.rstrip("\n").split("\n")  # lines as the lexer counts them: \f or U+2028 end none
         line, column = len(lines), len(lines[-1]) + 1
         detail = "unexpected end of input"
-        if "RPAR" in getattr(error, "expected", ()):
+        if "RPAR" in problem.expected:
             detail += " (a '(' is not closed)"
-        span = Span(line, column, line, column + 1, source_name)
-        return ParseError(detail, span)
-    if isinstance(error, UnexpectedCharacters):
-        char = source.splitlines()[line - 1][column - 1]
+        return ParseError(detail, Span(line, column, line, column + 1, source_name))
+    if token is None:
+        line, column = problem.line, problem.column
+        char = source.split("\n")[line - 1][column - 1]
         return ParseError(f"unexpected character {char!r}", Span(line, column, line, column + 1, source_name))
-    token = error.token  # type: ignore[attr-defined]
-    expected = describe_expected(set(getattr(error, "expected", ())) - {"$END"} or {"$END"})
+    expected = describe_expected(set(problem.expected) - {END} or {END})
     span = token_span(token, source_name)
+    if str(token) in KEYWORDS and "NAME" in problem.expected:  # `in*2`, `x + grad`
+        return ParseError(f"unexpected {str(token)!r}: it is a keyword and cannot be a name", span)
     return ParseError(f"unexpected {str(token)!r}; expected {expected}", span)
-
-
-def parse_expr(text: str, source_name: str | None = None) -> Node:
-    """The interned DAG of an expression; ParseError, UnknownFunction or ArityError with a span."""
-    parser, builder = _parser()
-    builder.reset(source_name)
-    try:
-        return parser.parse(text)
-    except UnexpectedInput as error:
-        raise parse_error(error, text, source_name) from None
-    finally:
-        builder.reset()

@@ -9,7 +9,7 @@ own branch. Constants fold while building, which is what makes loop bounds and i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,8 @@ from adcalc.errors import AdcalcError, Redefinition, Span
 from adcalc.ir.graph import Graph
 from adcalc.ir.nodes import Node, _payload_key
 from adcalc.ir.shapes import RULES, Shape, infer
+from adcalc.ops.elementary import FUNCTIONS
+from adcalc.ops.matrix import FUNCTIONS as MATRIX_FUNCTIONS
 from adcalc.ops.matrix import Static
 from adcalc.ops.scalar import SCALAR
 
@@ -30,6 +32,9 @@ MAX_STEPS = 1_000_000
 _new = object.__new__
 _set_op, _set_inputs = Node.op.__set__, Node.inputs.__set__  # type: ignore[attr-defined]
 _set_payload, _set_span = Node.payload.__set__, Node.span.__set__  # type: ignore[attr-defined]
+
+
+BUILTIN_FUNCTIONS = frozenset(FUNCTIONS) | frozenset(MATRIX_FUNCTIONS) | {"eye", "reshape"}
 
 
 class ProgramError(AdcalcError):
@@ -61,8 +66,17 @@ class Function:
 class Builder:
     """Makes interned, shape-checked nodes and holds the definitions of one program."""
 
-    def __init__(self, source_name: str | None = None) -> None:
+    def __init__(
+        self,
+        source_name: str | None = None,
+        hints: Mapping[str, Shape | None] | None = None,
+        implicit: bool = False,
+    ) -> None:
         self.source_name = source_name
+        self.hints = hints or {}  # shapes of free names, from the values they will take
+        self.implicit = implicit  # free names are inputs (no `input` statement in the text)
+        self.free: dict[str, Node] = {}  # the inputs made of free names
+        self.unknown: set[Node] = set()  # nodes whose shape is known only at a point
         self.table: dict[Any, Node] = {}
         self.order: list[Node] = []  # every node made, inputs first (creation order)
         self.shapes: dict[Node, Shape] = {}  # non-scalar nodes only
@@ -72,6 +86,7 @@ class Builder:
         self.custom: dict[str, Any] = {}  # op name -> calls.CustomOp
         self.definitions: Any = None  # custom.Registrations of those ops, handed to the Program
         self.outputs: dict[str, Node] = {}
+        self.results: list[tuple[str, Node]] = []  # the text's final expressions, named by their text
         self.calling: list[str] = []
         self.one_branch: dict[str, Span | None] = {}
         self.reserved: set[str] = set()  # names of inputs, params, defs and ops
@@ -112,6 +127,12 @@ class Builder:
         else:
             if op in SCALAR:
                 return self.const(float(SCALAR[op](*(i.payload for i in inputs))), span)
+        unknown = self.unknown
+        if unknown and not unknown.isdisjoint(inputs):  # a free name's shape comes with its value
+            found = table[key] = Node(op, inputs, None, span)
+            unknown.add(found)
+            self.order.append(found)
+            return found
         shapes = self.shapes
         shape: Shape = ()
         if op in RULES or (shapes and not shapes.keys().isdisjoint(inputs)):
@@ -133,6 +154,17 @@ class Builder:
     def shape(self, n: Node) -> Shape:
         return self.shapes.get(n, ())
 
+    def known_shape(self, n: Node, what: str, span: Span | None) -> Shape:
+        """The shape of a node that `what` needs while the program is built."""
+        if n in self.unknown:
+            names = [name for name, node in self.free.items() if node in self.unknown]
+            raise ProgramError(
+                f"{what} needs the shape of {', '.join(names)}: "
+                f"give a value, or declare it (input {names[0]}[n])",
+                span,
+            )
+        return self.shapes.get(n, ())
+
     def constant(self, n: Node, what: str, span: Span | None = None) -> float:
         """The number a node folds to, or ProgramError: `what` must be known before evaluation."""
         if n.op != "const" or type(n.payload) is not float:
@@ -152,16 +184,31 @@ class Builder:
         """The value of a name in scope, or UndefinedName saying why."""
         found = env.get(name)
         if found is None:
-            found = self.params.get(name)
+            found = self.params.get(name) or self.free.get(name)
         if found is not None:
             return found
         if name in self.one_branch:
             where = self.one_branch[name]
             line = f" at line {where.line}" if where else ""
             raise UndefinedName(f"'{name}' is assigned in only one branch of the if{line}", span)
-        if name in self.functions or name in self.custom:
+        if name in self.functions or name in self.custom or name in BUILTIN_FUNCTIONS:
             raise ProgramError(f"'{name}' is a function: call it as {name}(...)", span)
+        if self.implicit:
+            return self.free_input(name, span)
         raise UndefinedName(f"'{name}'", span)
+
+    def free_input(self, name: str, span: Span | None) -> Node:
+        """A name the text reads but does not define: an input, shaped like the value it is given."""
+        found = self.free.get(name)
+        if found is not None:
+            return found
+        shape = self.hints.get(name)
+        self.reserved.add(name)
+        self.inputs[name] = shape  # type: ignore[assignment]  (None: from the value at each point)
+        found = self.free[name] = self.var(name, shape or (), span)
+        if shape is None:
+            self.unknown.add(found)
+        return found
 
     def assign(self, env: dict[str, Node], name: str, value: Node, span: Span | None) -> None:
         """Bind a variable; inputs, params, loop variables and functions cannot be reassigned."""
@@ -256,11 +303,13 @@ class Builder:
             self.calling.pop()
 
     # --- result ------------------------------------------------------------------------------
-    def program(self, end: Span | None, source: str = "") -> Graph:
+    def program(self, end: Span | None, source: str = "", program: bool = True) -> Graph:
         """The compiled program: outputs and the nodes they need, in creation (topological) order."""
-        if not self.outputs:
-            raise ProgramError("no output: add a line such as `output y`", end)
-        needed = set(self.outputs.values())
+        outputs = (*self.outputs.items(), *self.results)
+        if not outputs:
+            detail = "no output: end the text with an expression (`y = x^2; 2*y`) or `output y`"
+            raise ProgramError(detail, end)
+        needed = {n for _, n in outputs}
         kept = []
         for n in reversed(self.order):
             if n in needed:
@@ -268,9 +317,9 @@ class Builder:
                 needed.update(n.inputs)
         kept.reverse()
         shapes = {n: s for n, s in self.shapes.items() if n in needed}
-        inputs = {name: tuple(shape) for name, shape in self.inputs.items()}
+        inputs = {name: None if shape is None else tuple(shape) for name, shape in self.inputs.items()}
         return Graph(
-            tuple(self.outputs.items()), inputs, tuple(kept), shapes, source, self.source_name, True,
+            outputs, inputs, tuple(kept), shapes, source, self.source_name, program,
             self.definitions,  # its custom ops' registry entries live as long as the graph
         )
 

@@ -45,6 +45,10 @@ def call(b: Builder, name: str, arguments: list[Node], span: Span, whole: Span |
         check_arity(name, len(arguments), tensor.FUNCTIONS[name], span)
         return b.make(name, tuple(arguments), whole)
     if name not in SCALAR_FUNCTIONS or custom.is_custom(name):  # another program's op is not ours
+        visible = custom.visible_op(name)  # printed text of a program with ops, read back
+        if visible is not None:
+            check_arity(name, len(arguments), OPS[visible].arity, span)
+            return b.make(visible, tuple(arguments), whole)
         known = BUILTINS + list(b.functions) + list(b.custom)
         raise UnknownFunction(_suggest(name, known), span)
     return scalar_call(lambda op, inputs: b.make(op, inputs, whole), name, arguments, span)

@@ -1,4 +1,9 @@
-"""Program text to DAG: the LALR parser turns each statement into a closure, then the closures run.
+"""Text to DAG: the LALR parser turns each statement into a closure, then the closures run.
+
+Every text is a program: `sin(x)*y` is a one-line program whose free names are its inputs (in
+order of first appearance, shaped like the values given), `x*y, sin(x)+y` has two outputs, and a
+.adl file is the same language over several lines. A text that declares inputs (`input x[3]`)
+must declare all of them, so a misspelt name in a program is an error, not a new input.
 
 Parsing happens once; a loop body is a list of closures run once per iteration against the
 `Builder` (adcalc.grammar.builder), which makes interned, shape-checked nodes. Every closure carries the
@@ -10,33 +15,67 @@ from __future__ import annotations
 import bisect
 import functools
 import gc
+from collections.abc import Mapping
 from typing import Any
 
 from adcalc.errors import ParseError, Span
 from adcalc.grammar.builder import Builder, Function, ProgramError, Redefinition, Scope
-from adcalc.ir.graph import Graph
+from adcalc.ir.graph import Graph, Shape
 from adcalc.ops import custom
 from adcalc.ops.elementary import CONSTANTS
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput
 
 from . import calls
-from .build import _DESCRIBE, COMPARISONS, lalr_parser, parse_error, token_span
+from .build import COMPARISONS, parse_error, token_span
+from .lalr import Parser, SyntaxProblem, Token, load
 
 Code = Any  # (Builder, env) -> Node | None
 _make = Builder.make  # called unbound in the hot closures: no bound method per call
-
-_DESCRIBE.update(  # how the program grammar's terminals read in syntax errors
-    EQUAL="'='", LBRACE="'{'", RBRACE="'}'", LSQB="'['", RSQB="']'", COLON="':'", DOTS="'..'",
-    AT="'@'", QUOTE="\"'\"", SEMICOLON="';'", RETURN="'return'", GRAD="'grad'", IN="'in'",
-    IF="'if'", ELSE="'else'", FOR="'for'", DEF="'def'", OP="'op'", INPUT="'input'",
-    OUTPUT="'output'", PARAM="'param'",
-)  # fmt: skip
 
 
 def _code(function: Code, span: Span | None) -> Code:
     function.span = span
     return function
+
+
+class Apply:
+    """Code for `op(parts...)`: arithmetic, comparisons and scalar calls, the bulk of every text.
+
+    Evaluated with an explicit stack rather than by nested calls, so a sum of 10^5 terms or
+    sin(...) nested 10^5 deep builds without recursion.
+    """
+
+    __slots__ = ("op", "parts", "span")
+
+    def __init__(self, op: str, parts: tuple[Code, ...], span: Span | None) -> None:
+        self.op, self.parts, self.span = op, parts, span
+
+    def __call__(self, b: Builder, env: dict) -> Any:
+        values: list[Any] = []
+        stack: list[Any] = [self]
+        push, pop, apply = stack.append, stack.pop, Apply
+        while stack:
+            code = pop()
+            if type(code) is apply:
+                push(_Done(code))
+                stack.extend(reversed(code.parts))
+            elif type(code) is _Done:
+                code = code.code
+                count = len(code.parts)
+                inputs = tuple(values[-count:])
+                del values[-count:]
+                values.append(_make(b, code.op, inputs, code.span))
+            else:
+                values.append(code(b, env))
+        return values[0]
+
+
+class _Done:
+    """On the evaluation stack: the parts of this Apply are computed, make its node."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: Apply) -> None:
+        self.code = code
 
 
 def _cover(*parts: Any) -> Span | None:
@@ -49,17 +88,19 @@ def _cover(*parts: Any) -> Span | None:
     return whole
 
 
-@v_args(inline=True)
-class ProgramCode(Transformer):
+class ProgramCode:
     """Closures for statements and expressions, made at each LALR reduction."""
 
     source_name: str | None = None
     names: list[str]  # every name read so far in this parse, and where (for loop)
     positions: list[int]
+    text: str = ""
+    declares: bool = False  # an `input` statement was seen: every input is declared
 
-    def reset(self, source_name: str | None) -> None:
+    def reset(self, source_name: str | None, text: str = "") -> None:
         """Start a new parse."""
         self.source_name, self.names, self.positions = source_name, [], []
+        self.text, self.declares = text, False
 
     def span(self, token: Token) -> Span:
         return token_span(token, self.source_name)
@@ -79,8 +120,7 @@ class ProgramCode(Transformer):
         return _code(lambda b, env: env.get(name) or b.lookup(env, name, span), span)
 
     def _binary(self, op: str, left: Code, right: Code) -> Code:
-        span = _cover(left, right)
-        return _code(lambda b, env: _make(b, op, (left(b, env), right(b, env)), span), span)
+        return Apply(op, (left, right), _cover(left, right))
 
     def add(self, left: Code, _: Token, right: Code) -> Code:
         return self._binary("add", left, right)
@@ -104,15 +144,13 @@ class ProgramCode(Transformer):
         return self._binary(COMPARISONS[str(token)], left, right)
 
     def neg(self, token: Token, operand: Code) -> Code:
-        span = self.span(token).cover(operand.span)
-        return _code(lambda b, env: _make(b, "neg", (operand(b, env),), span), span)
+        return Apply("neg", (operand,), self.span(token).cover(operand.span))
 
     def pos(self, _: Token, operand: Code) -> Code:
         return operand
 
     def transpose(self, operand: Code, token: Token) -> Code:
-        span = self.span(token).cover(operand.span)
-        return _code(lambda b, env: b.make("transpose", (operand(b, env),), span), span)
+        return Apply("transpose", (operand,), self.span(token).cover(operand.span))
 
     def arguments(self, *items: Code) -> list[Code]:
         return list(items)
@@ -122,11 +160,8 @@ class ProgramCode(Transformer):
         span = self.span(token)
         whole = span.cover(_cover(*items))
         op = calls.plain_op(name, len(items), span)
-        if op is not None and len(items) == 1:  # a scalar function: resolved once, here
-            (item,) = items
-            return _code(lambda b, env: _make(b, op, (item(b, env),), whole), whole)
-        if op is not None:
-            return _code(lambda b, env: b.make(op, tuple(a(b, env) for a in items), whole), whole)
+        if op is not None:  # a scalar function: resolved once, here
+            return Apply(op, tuple(items), whole)
         return _code(lambda b, env: calls.call(b, name, [a(b, env) for a in items], span, whole), whole)
 
     def literal(self, token: Token, items: list[Code]) -> Code:
@@ -169,6 +204,8 @@ class ProgramCode(Transformer):
         return str(token), sizes or [], self.span(token)
 
     def inputs(self, _: Token, *declarations: tuple[str, list[Code], Span]) -> Code:
+        self.declares = True
+
         def run(b: Builder, env: dict) -> None:
             for name, sizes, span in declarations:
                 b.declare(name, span)
@@ -191,6 +228,48 @@ class ProgramCode(Transformer):
                 b.outputs[name] = b.lookup(env, name, span)
 
         return _code(run, self.span(tokens[0]))
+
+    def named(self, token: Token, _: Token, value: Code) -> Code:
+        name, span = str(token), self.span(token)  # `∂f/∂x = ...`: an output, as diff prints it
+
+        def run(b: Builder, env: dict) -> None:
+            if name in b.outputs:
+                raise Redefinition(f"output '{name}' is given twice", span)
+            b.outputs[name] = value(b, env)
+
+        return _code(run, span)
+
+    def results(self, *items: Code) -> Code:
+        names = self._texts(items)
+
+        def run(b: Builder, env: dict) -> None:
+            b.results.extend((name, item(b, env)) for name, item in zip(names, items, strict=True))
+
+        run.results = True  # type: ignore[attr-defined]  (a text of results alone is a formula)
+        return _code(run, _cover(*items))
+
+    def _texts(self, items: tuple[Code, ...]) -> list[str]:
+        """Each output expression's own text (its name), parentheses and all, comments left out."""
+        text, starts = self.text, [0]
+        for line in text.split("\n"):
+            starts.append(starts[-1] + len(line) + 1)
+
+        def offset(line: int, column: int) -> int:
+            return starts[line - 1] + column - 1
+
+        spans = [item.span for item in items]
+        bounds = [offset(spans[0].line, spans[0].column)]
+        while bounds[0] > 0 and text[bounds[0] - 1] in "( \t\r\n":  # the expression's own '('
+            bounds[0] -= 1
+        for left, right in zip(spans, spans[1:], strict=False):  # the comma between two outputs
+            end = offset(left.end_line, left.end_column)
+            bounds.append(text.index(",", end, offset(right.line, right.column)))
+        last = offset(spans[-1].end_line, spans[-1].end_column)
+        while last < len(text) and text[last] in ")] \t\r\n":
+            last += 1
+        bounds.append(last)
+        pieces = [text[a + (i > 0) : b] for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False))]
+        return [" ".join(line.split("#")[0].strip() for line in p.split("\n")).strip() for p in pieces]
 
     def parameters(self, *tokens: Token) -> list[Token]:
         return list(tokens)
@@ -247,30 +326,36 @@ class ProgramCode(Transformer):
     def start(self, *statements: Code) -> tuple[Code, ...]:
         return statements
 
-    # The imported expression rules arrive under the namespace of expr.lark.
-    expr__number, expr__name, expr__add, expr__sub, expr__mul = number, name, add, sub, mul
-    expr__div, expr__pow, expr__compare, expr__neg, expr__pos, expr__call = div, pow, compare, neg, pos, call
-
 
 @functools.cache
-def _parser() -> tuple[Lark, ProgramCode]:
+def _parser() -> tuple[Parser, ProgramCode]:
     code = ProgramCode()
-    return lalr_parser("program.lark", code), code
+    return load(code), code
 
 
-def parse_program(text: str, source_name: str | None = None) -> Graph:
+def parse_program(
+    text: str, source_name: str | None = None, shapes: Mapping[str, Shape | None] | None = None
+) -> Graph:
     """The compiled program (outputs over one DAG); errors carry file:line:col.
+
+    `shapes` gives the shapes of free names (from the values they will take), so a one-liner is
+    shape-checked while it is built, as a program with declared inputs is; a free name without
+    one gets its shape from the value at each point.
 
     >>> parse_program("input x\\ny = x*x\\noutput y").outputs[0][0]
     'y'
+    >>> parse_program("x*y, sin(x)+y").variables
+    ('x', 'y')
     """
     parser, code = _parser()
-    code.reset(source_name)
+    code.reset(source_name, text)
     try:
         statements = parser.parse(text)
-    except UnexpectedInput as error:
-        raise parse_error(error, text, source_name) from None
-    builder = Builder(source_name)
+    except SyntaxProblem as problem:
+        raise parse_error(problem, text, source_name) from None
+    finally:
+        code.text = ""
+    builder = Builder(source_name, shapes or {}, implicit=not code.declares)
     enabled = gc.isenabled()
     gc.disable()  # the DAG has no cycles; collecting while 10^5 nodes appear only costs time
     try:
@@ -280,6 +365,9 @@ def parse_program(text: str, source_name: str | None = None) -> Graph:
     finally:
         if enabled:
             gc.enable()
-    lines = text.splitlines() or [""]
+    lines = text.rstrip("\n").split("\n")
     end = Span(len(lines), 1, len(lines), len(lines[-1]) + 1, source_name)
-    return builder.program(end, text)
+    # a text of output expressions alone is a formula: results are named by its text, not a file
+    formula = len(statements) == 1 and getattr(statements[0], "results", False)
+    program = not formula or bool(source_name and source_name.endswith(".adl"))
+    return builder.program(end, text, program)

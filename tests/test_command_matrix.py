@@ -378,7 +378,8 @@ def eval_symbolic(text: str, point: dict[str, float]) -> float:
     for line in text.strip().splitlines():
         name, equals, right = line.partition("=")
         binding = bool(equals) and name.strip().isidentifier() and not right.startswith("=")
-        value = eval((right if binding else line).replace("^", "**"), {"__builtins__": {}}, names)  # noqa: S307
+        named = bool(equals) and name.strip().startswith("∂")  # the result, named as diff names it
+        value = eval((right if binding or named else line).replace("^", "**"), {"__builtins__": {}}, names)  # noqa: S307
         if binding:
             names[name.strip()] = value
         else:

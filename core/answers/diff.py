@@ -29,6 +29,7 @@ class Derivative(Answer):
     graphs: dict[str, Node] = field(repr=False)
     text: dict[str, str]
     order: int = 1
+    program: str = ""  # every derivative as one text: shared bindings, then `∂f/∂x = ...` lines
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -41,6 +42,7 @@ class Derivative(Answer):
             "wrt": self.wrt,
             "order": self.order,
             "symbolic": self.text,  # input name -> the derivative as adcalc text
+            "program": self.program,  # all of them as one adcalc text, outputs named ∂f/∂x
             "sizes": self.sizes,  # input name -> DAG nodes of that derivative
         }
 
@@ -63,5 +65,21 @@ def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Deri
     for _ in range(order):  # d^k/dx^k: differentiate the derivative graph again
         graphs = {name: gradient_graph(g, [name])[name] for name, g in graphs.items()}
     taken = set(graph.variables)
-    text = {name: to_text(g, taken) for name, g in graphs.items()}
-    return Derivative(graph.label, names, graphs, text, order)
+    output = graph.outputs[0][0] if graph.declared and graph.outputs[0][0].isidentifier() else "f"
+    labels = [derivative_name(output, name, order) for name in names]
+    text = {}
+    for name, label in zip(names, labels, strict=True):
+        text[name] = to_text(graphs[name], taken)
+        if "\n" in text[name]:  # after binding lines the result is named: `∂f/∂x = ...` reads plainly
+            text[name] = to_text(graphs[name], taken, [label])
+    program = to_text(list(graphs.values()), taken, labels)
+    return Derivative(graph.label, names, graphs, text, order, program)
+
+
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def derivative_name(output: str, name: str, order: int = 1) -> str:
+    """∂f/∂x, ∂²f/∂x²: how diff names a derivative, and a name adcalc's language reads as an output."""
+    power = "" if order == 1 else str(order).translate(SUPERSCRIPTS)
+    return f"∂{power}{output}/∂{name}{power}"

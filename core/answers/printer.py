@@ -4,7 +4,7 @@ Precedence follows grammar/expr.lark, loosest first: comparison, + -, * /, unary
 The structure is kept exactly (`a - (b - c)`, `a + (b + c)`), so text printed from a graph parses
 back to the same graph. A node used more than once is printed once, as a binding line
 `t1 = cos(x)` before the final expression, so a DAG never swells into an exponentially long
-tree; `parse_bindings` reads such text back with adcalc's own expression grammar, line by line.
+tree; such text is a program of adcalc's one language, and `parse_bindings` reads it back.
 Every walk is iterative: derivative graphs can be thousands of levels deep.
 """
 
@@ -14,7 +14,6 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from ..errors import ParseError
 from ..ir.nodes import Node, topological_order
 from ..ops.elementary import COMPARISONS
 from ..ops.registry import OPS
@@ -119,8 +118,14 @@ def binding_prefix(taken: set[str]) -> str:
     return prefix
 
 
-def to_text(roots: Node | Sequence[Node], taken: set[str] | None = None) -> str:
-    """Binding lines for shared subexpressions, then one line per root.
+def to_text(
+    roots: Node | Sequence[Node], taken: set[str] | None = None, names: Sequence[str] | None = None
+) -> str:
+    """Binding lines for shared subexpressions, then the roots: a program adcalc reads back.
+
+    Several roots print as one line `a, b` (two outputs), or with `names` as `name = root` lines.
+    Newlines do not end statements, so a last line that would continue the binding before it
+    (`-t1`, `(t1)`, `[...]`) gets a `;` between them.
 
     >>> to_text(parse("sin(x)*sin(x) + 1").root)
     't1 = sin(x)\\nt1*t1 + 1'
@@ -140,34 +145,20 @@ def to_text(roots: Node | Sequence[Node], taken: set[str] | None = None) -> str:
             lines.append(f"{name} = {piece[0]}")
             piece = (name, ATOM)
         pieces[n] = piece
-    return "\n".join(lines + [pieces[r][0] for r in roots])
+    if names is not None:
+        return "\n".join(lines + [f"{name} = {pieces[r][0]}" for name, r in zip(names, roots, strict=True)])
+    last = ", ".join(pieces[r][0] for r in roots)
+    if lines and last[0] in "-+([":
+        lines[-1] += ";"
+    return "\n".join([*lines, last])
 
 
 def parse_bindings(text: str) -> list[Node]:
-    """The graphs of text printed by `to_text`: `name = expr` lines bind, other lines are results.
+    """The graphs of text printed by `to_text`: adcalc's own language reads it (binding lines,
+    then the results), so sharing survives the round trip."""
+    from ..grammar import parse_program
 
-    Each line is parsed with adcalc's expression grammar; a bound name used later is replaced by
-    its graph, so sharing survives the round trip.
-    """
-    from ..grammar import parse_expr
-
-    bound: dict[str, Node] = {}
-    results: list[Node] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, equals, right = line.partition("=")
-        binding = equals and name.strip().isidentifier() and not right.startswith("=")
-        source = right if binding else line
-        try:
-            graph = substitute(parse_expr(source), bound)
-        except ParseError as error:
-            raise ParseError(f"line {number}: {error.detail}", None) from None
-        if binding:
-            bound[name.strip()] = graph
-        else:
-            results.append(graph)
-    return results
+    return [root for _, root in parse_program(text).outputs]
 
 
 def substitute(root: Node, bound: Mapping[str, Node]) -> Node:

@@ -103,7 +103,7 @@ def node_shapes(graph: Graph, signature: tuple[Shape, ...]) -> Mapping[Node, Sha
     found = graph.cache.get(("shapes", signature))
     if found is not None:
         return found
-    if graph.declared:  # a program's shapes were inferred while it was built
+    if None not in graph.inputs.values():  # every shape was known, and inferred, while it was built
         shapes: dict[Node, Shape] = dict(graph.shapes)
     else:
         shapes = _infer(graph, dict(zip(graph.inputs, signature, strict=True)))

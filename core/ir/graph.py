@@ -67,7 +67,8 @@ class Graph:
         """How results name it: a program by its file name (`<program>` without one), a formula by
         its text."""
         if self.declared:
-            return self.name or "<program>"
+            one_line = self.source.strip()
+            return self.name or (one_line if one_line and "\n" not in one_line else "<program>")
         return self.source
 
     @property

@@ -176,9 +176,9 @@ def test_app_help_has_no_hint_and_lists_the_global_options(capsys: pytest.Captur
 
 
 def test_leading_minus_hint_only_after_a_command(capsys: pytest.CaptureFixture[str]) -> None:
-    outcome = run_inprocess(["grad", "-x^2", "--at", "x=1"], capsys)
+    outcome = run_inprocess(["grad", "-x^", "--at", "x=1"], capsys)  # -x^2 is an expression; -x^ is not
     assert outcome.code == 2
-    assert "hint: an expression that starts with '-' goes after '--': adcalc grad -- '-x^2'" in outcome.stderr
+    assert "hint: an expression that starts with '-' goes after '--': adcalc grad -- '-x^'" in outcome.stderr
     outcome = run_inprocess(["-z"], capsys)
     assert outcome.code == 2 and "hint" not in outcome.stderr
 

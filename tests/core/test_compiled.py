@@ -71,8 +71,8 @@ def test_missing_variable_is_an_adcalc_error() -> None:
 def test_wrt_subset_and_keyword_named_variables() -> None:
     f = adcalc.compile("x*y*z", wrt=["z", "x"])
     assert f.grad(x=2.0, y=3.0, z=5.0) == (30.0, {"z": 6.0, "x": 15.0})
-    g = adcalc.compile("lambda * 2 + in")  # Python keywords as variable names: the generic path
-    assert g.grad(**{"lambda": 1.0, "in": 3.0}) == (5.0, {"lambda": 2.0, "in": 1.0})
+    g = adcalc.compile("lambda * 2 + class")  # Python keywords as variable names: the generic path
+    assert g.grad(**{"lambda": 1.0, "class": 3.0}) == (5.0, {"lambda": 2.0, "class": 1.0})
 
 
 def test_constant_expression() -> None:

@@ -1,0 +1,148 @@
+"""A small LALR(1) driver for the table lark computed from adcalc.lark (see generate.py).
+
+One regex scans the text (the terminals in lark's order, so a text lexes as lark lexes it); the
+table's shifts and reductions run in one loop, and each reduction calls the method of the
+transformer named after its rule (or its `-> alias`) with the kept children, as lark's
+`Transformer` with `v_args(inline=True)` would: anonymous tokens (`"("`) are dropped, `_rules`
+and repetitions are spliced into their parent, and a `?rule` alternative of one child is that
+child. Nothing here recurses, so nesting depth costs no stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+END = "$END"
+
+
+class Token(str):
+    """A token: its text, terminal name and place (1-based lines and columns, end exclusive)."""
+
+    type: str
+    start_pos: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __new__(
+        cls, kind: str, value: str, start: int, line: int, column: int, end_line: int, end_column: int
+    ) -> Token:
+        token = super().__new__(cls, value)
+        token.type, token.start_pos = kind, start
+        token.line, token.column, token.end_line, token.end_column = line, column, end_line, end_column
+        return token
+
+
+class SyntaxProblem(Exception):
+    """Where parsing stopped: a character no terminal matches (`token` None), or a token the
+    grammar does not allow there (`expected`: the terminal names it would have taken)."""
+
+    def __init__(
+        self, line: int, column: int, token: Token | None = None, expected: frozenset[str] = frozenset()
+    ) -> None:
+        super().__init__(f"line {line}, column {column}")
+        self.line, self.column, self.token, self.expected = line, column, token, expected
+
+
+class Parser:
+    """The LALR(1) automaton of a table made by generate.py, running one transformer."""
+
+    def __init__(self, tables: dict[str, Any], transformer: Any) -> None:
+        self.scanner = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in tables["terminals"]))
+        self.ignore = frozenset(tables["ignore"])
+        self.states: list[dict[str, int]] = tables["states"]
+        self.start, self.end = tables["start"], tables["end"]
+        self.rules = [
+            (
+                length,
+                None if all(what == 1 for what in children) else tuple(children),  # None: keep every child
+                # a `?rule` alternative keeps one child and needs no method (generate.py checks)
+                None if callback is None or expand else getattr(transformer, callback),
+                expand,
+                callback is None,
+            )
+            for _, length, children, callback, expand in tables["rules"]
+        ]
+        self.origins = [rule[0] for rule in tables["rules"]]
+
+    def tokens(self, text: str) -> Any:
+        """The tokens of the text, then the end marker; SyntaxProblem at a character nothing matches."""
+        match, ignore = self.scanner.match, self.ignore
+        position, line, line_start, size = 0, 1, 0, len(text)
+        while position < size:
+            found = match(text, position)
+            if found is None:
+                raise SyntaxProblem(line, position - line_start + 1)
+            kind, end = found.lastgroup, found.end()
+            value = text[position:end]
+            newlines = value.count("\n")
+            start_column = position - line_start + 1
+            if newlines:
+                line_start = position + value.rindex("\n") + 1
+            if kind not in ignore:
+                end_column = end - line_start + 1
+                yield Token(kind, value, position, line, start_column, line + newlines, end_column)
+            line += newlines
+            position = end
+        column = position - line_start + 1
+        yield Token(END, "", position, line, column, line, column)
+
+    def parse(self, text: str) -> Any:
+        """What the transformer's `start` method returns for the text; SyntaxProblem if it is not one."""
+        states, rules, origins, end_state = self.states, self.rules, self.origins, self.end
+        state_stack, values = [self.start], []
+        for token in self.tokens(text):
+            kind = token.type
+            while True:
+                actions = states[state_stack[-1]]
+                action = actions.get(kind)
+                if action is None:
+                    expected = frozenset(name for name in actions if name.isupper() or name == END)
+                    raise SyntaxProblem(token.line, token.column, token, expected)
+                if action >= 0:  # shift
+                    state_stack.append(action)
+                    values.append(token)
+                    break
+                rule = -1 - action  # reduce
+                length, keep, callback, expand, inline = rules[rule]
+                if length:
+                    children = values[-length:]
+                    del values[-length:], state_stack[-length:]
+                else:
+                    children = []
+                value = _reduce(children, keep, callback, expand, inline)
+                state_stack.append(states[state_stack[-1]][origins[rule]])
+                values.append(value)
+                if kind == END and state_stack[-1] == end_state:
+                    return values[-1]
+
+
+def _reduce(
+    children: list[Any], keep: tuple[int, ...] | None, callback: Any, expand: bool, inline: bool
+) -> Any:
+    if keep is not None:  # drop anonymous tokens, splice inlined rules
+        kept: list[Any] = []
+        for child, what in zip(children, keep, strict=True):
+            if what == 1:
+                kept.append(child)
+            elif what == 2:
+                if kept or not isinstance(child, list):
+                    kept.extend(child)
+                else:  # a repetition grows in place, as lark's LALR child filter does: linear time
+                    kept = child
+        children = kept
+    if expand:
+        return children[0]
+    if inline:  # an inlined rule: its children go to the parent
+        return children
+    return callback(*children)
+
+
+def load(transformer: Any, name: str = "adcalc_tables.json") -> Parser:
+    """The parser of the shipped table, running `transformer`."""
+    with open(os.path.join(os.path.dirname(__file__), name), encoding="utf-8") as file:
+        return Parser(json.load(file), transformer)
