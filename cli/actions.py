@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import adcalc
 
@@ -23,14 +24,14 @@ class State:
     json_errors: bool = False  # --json on the command line: errors also as one JSON object
 
 
-def load(argument: str, at: dict | None = None) -> adcalc.Expression:
+def load(argument: str, at: dict | None = None, shapes: Any = None) -> adcalc.Expression:
     """The parsed text of the EXPR argument (text, '-' for stdin, or a file); its free names are
-    shaped like their values in `at`, so shape errors point into the text."""
+    shaped like their values in `at` (or as `shapes` says), so shape errors point into the text."""
     from adcalc.api import shapes_of
 
     text, name = read_expression(argument)
     State.source = text
-    return adcalc.parse(text, name, shapes_of(at) if at else None)
+    return adcalc.parse(text, name, shapes if shapes is not None else shapes_of(at) if at else None)
 
 
 def evaluate(expr: str, at: list[str] | None, as_json: bool) -> None:

@@ -106,8 +106,9 @@ def batch(
 ) -> None:
     """Evaluate [bold]EXPR[/bold] on every row: [cyan]adcalc batch 'sin(x)*y' -i data.csv --grad[/cyan]."""
     import adcalc
+    from adcalc.api import SCALARS
 
-    compiled = adcalc.compile(load(expr), wrt=parse_names(wrt))
+    compiled = adcalc.compile(load(expr, shapes=SCALARS), wrt=parse_names(wrt))  # a column: a number a row
     order = 2 if hessian else 1 if grad else 0
     if engine is Engine.dask:
         from .batch_dask import run_dask

@@ -49,8 +49,9 @@ def input_files(path: str, input_format: str | None) -> tuple[list[str], str]:
 def _compiled(source: str, name: str | None, wrt: tuple[str, ...]) -> Any:
     """The compiled expression, once per worker process."""
     import adcalc
+    from adcalc.api import SCALARS
 
-    return adcalc.compile(adcalc.parse(source, name), wrt=list(wrt))
+    return adcalc.compile(adcalc.parse(source, name, SCALARS), wrt=list(wrt))
 
 
 def evaluate_partition(

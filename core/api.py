@@ -35,6 +35,22 @@ def parse(text: str, name: str | None = None, shapes: Mapping[str, Any] | None =
     return parse_program(text, name, shapes)
 
 
+class _Scalars(Mapping):
+    """Shapes for free names when each is one number per row: `batch`, `compile`, g(x)."""
+
+    def __getitem__(self, name: str) -> tuple[int, ...]:
+        return ()
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+SCALARS: Mapping[str, tuple[int, ...]] = _Scalars()
+
+
 def shapes_of(at: Mapping[str, Any]) -> dict[str, tuple[int, ...] | None]:
     """The shape of each value (None where it is not a rectangular array), without numpy."""
     return {name: _shape(value) for name, value in at.items()}
@@ -274,7 +290,7 @@ def _graph_or_file(expr: Graph | str) -> Graph:
         if not path.is_file():
             raise UsageError(f"no such file: {expr}")
         return parse(path.read_text(), expr)
-    return as_graph(expr)
+    return parse(expr, shapes=SCALARS) if isinstance(expr, str) else as_graph(expr)
 
 
 __all__ = [

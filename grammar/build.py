@@ -110,6 +110,13 @@ def parse_error(problem: SyntaxProblem, source: str, source_name: str | None = N
         return ParseError(f"unexpected character {char!r}", Span(line, column, line, column + 1, source_name))
     expected = describe_expected(set(problem.expected) - {END} or {END})
     span = token_span(token, source_name)
+    if problem.expected <= {"SEMICOLON", END}:  # `x + 1; y`: output expressions end the text
+        detail = f"unexpected {str(token)!r} after the output expressions, which end the text (several: x, y)"
+        return ParseError(detail, span)
     if str(token) in KEYWORDS and "NAME" in problem.expected:  # `in*2`, `x + grad`
         return ParseError(f"unexpected {str(token)!r}: it is a keyword and cannot be a name", span)
+    before = problem.previous
+    if before is not None and str(before) in KEYWORDS and before.type != "NAME":  # `if*2`, `input + 1`
+        detail = f"unexpected {str(token)!r} after '{before}', a keyword (keywords cannot be names)"
+        return ParseError(detail, token_span(before, source_name).cover(span))
     return ParseError(f"unexpected {str(token)!r}; expected {expected}", span)

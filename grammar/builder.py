@@ -73,7 +73,7 @@ class Builder:
         implicit: bool = False,
     ) -> None:
         self.source_name = source_name
-        self.hints = hints or {}  # shapes of free names, from the values they will take
+        self.hints = {} if hints is None else hints  # shapes of free names, from their values
         self.implicit = implicit  # free names are inputs (no `input` statement in the text)
         self.free: dict[str, Node] = {}  # the inputs made of free names
         self.unknown: set[Node] = set()  # nodes whose shape is known only at a point

@@ -83,7 +83,7 @@ def literal(b: Builder, items: list[Node], span: Span) -> Node:
         rows = [i.inputs[0].payload for i in items]
         if len({len(r) for r in rows}) == 1 and all(b.shape(i) == b.shape(items[0]) for i in items):
             return b.make("array", (b.const(Static(rows)),), span)
-    shape = stack_shape([b.shape(i) for i in items], span)
+    shape = stack_shape([b.known_shape(i, "a literal", span) for i in items], span)
     return b.make(tensor.stack_op(len(items)), (b.const(Static(shape)), *items), span)
 
 
@@ -98,7 +98,7 @@ class Range:
 
 def index(b: Builder, x: Node, items: list[Any], env: dict[str, Node], span: Span) -> Node:
     """x[i], A[i, j], x[a:b], A[:, j]: 1-based, inclusive, checked against the shape."""
-    shape = b.shape(x)
+    shape = b.known_shape(x, "indexing", span)
     if len(items) > len(shape):
         raise ShapeError(f"{len(items)} indices for a value of shape {show(shape)}", span)
     key: list[Any] = []
@@ -136,7 +136,7 @@ class CustomOp:
         if len(arguments) != len(self.parameters):
             count = len(self.parameters)
             raise ArityError(f"{self.name}() takes {count} argument{'s' * (count != 1)}", span)
-        shapes = tuple(b.shape(a) for a in arguments)
+        shapes = tuple(b.known_shape(a, f"op {self.name}", span) for a in arguments)
         name = self.specialized.get(shapes)
         if name is None:
             if self.building:

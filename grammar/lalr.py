@@ -42,10 +42,16 @@ class SyntaxProblem(Exception):
     grammar does not allow there (`expected`: the terminal names it would have taken)."""
 
     def __init__(
-        self, line: int, column: int, token: Token | None = None, expected: frozenset[str] = frozenset()
+        self,
+        line: int,
+        column: int,
+        token: Token | None = None,
+        expected: frozenset[str] = frozenset(),
+        previous: Token | None = None,
     ) -> None:
         super().__init__(f"line {line}, column {column}")
         self.line, self.column, self.token, self.expected = line, column, token, expected
+        self.previous = previous  # the token before, if any
 
 
 class Parser:
@@ -95,6 +101,7 @@ class Parser:
         """What the transformer's `start` method returns for the text; SyntaxProblem if it is not one."""
         states, rules, origins, end_state = self.states, self.rules, self.origins, self.end
         state_stack, values = [self.start], []
+        previous = None
         for token in self.tokens(text):
             kind = token.type
             while True:
@@ -102,10 +109,11 @@ class Parser:
                 action = actions.get(kind)
                 if action is None:
                     expected = frozenset(name for name in actions if name.isupper() or name == END)
-                    raise SyntaxProblem(token.line, token.column, token, expected)
+                    raise SyntaxProblem(token.line, token.column, token, expected, previous)
                 if action >= 0:  # shift
                     state_stack.append(action)
                     values.append(token)
+                    previous = token
                     break
                 rule = -1 - action  # reduce
                 length, keep, callback, expand, inline = rules[rule]

@@ -355,7 +355,7 @@ def parse_program(
         raise parse_error(problem, text, source_name) from None
     finally:
         code.text = ""
-    builder = Builder(source_name, shapes or {}, implicit=not code.declares)
+    builder = Builder(source_name, {} if shapes is None else shapes, implicit=not code.declares)
     enabled = gc.isenabled()
     gc.disable()  # the DAG has no cycles; collecting while 10^5 nodes appear only costs time
     try:

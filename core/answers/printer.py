@@ -1,6 +1,6 @@
 """Graphs back to adcalc text: infix with minimal parentheses, shared subexpressions bound once.
 
-Precedence follows grammar/expr.lark, loosest first: comparison, + -, * /, unary -, ^, atoms.
+Precedence follows grammar/adcalc.lark, loosest first: comparison, + -, * /, unary -, ^, atoms.
 The structure is kept exactly (`a - (b - c)`, `a + (b + c)`), so text printed from a graph parses
 back to the same graph. A node used more than once is printed once, as a binding line
 `t1 = cos(x)` before the final expression, so a DAG never swells into an exponentially long
@@ -70,6 +70,8 @@ def op_text(op: str, pieces: Sequence[Piece]) -> Piece:
 
 
 def _leaf(n: Node) -> Piece:
+    if n.op == "const" and not isinstance(n.payload, float | int):  # a compile-time argument alone
+        return str(list(n.payload)), ATOM
     return number_text(n.payload) if n.op == "const" else (str(n.payload), ATOM)
 
 
@@ -88,7 +90,52 @@ def expression_text(root: Node, names: Mapping[Node, str] | None = None) -> str:
 def _piece(n: Node, pieces: Mapping[Node, Piece]) -> Piece:
     if not n.inputs:
         return _leaf(n)
+    array = ARRAY_TEXT.get(n.op) or (_stack if n.op.startswith("stack") and n.op[5:].isdigit() else None)
+    if array is not None:
+        return array(n, pieces)
     return op_text(n.op, [pieces[i] for i in n.inputs])
+
+
+def _matmul(n: Node, pieces: Mapping[Node, Piece]) -> Piece:
+    a, b = (pieces[i] for i in n.inputs)
+    return f"{_wrap(a, PRODUCT)} @ {_wrap(b, PRODUCT + 1)}", PRODUCT
+
+
+def _transpose(n: Node, pieces: Mapping[Node, Piece]) -> Piece:
+    return f"{_wrap(pieces[n.inputs[0]], ATOM)}'", ATOM
+
+
+def _index(n: Node, pieces: Mapping[Node, Piece]) -> Piece:
+    # the key is 0-based (i, or (start, stop) half-open); the language is 1-based and inclusive
+    items = [f"{k[0] + 1}:{k[1]}" if isinstance(k, tuple) else str(k + 1) for k in n.inputs[1].payload]
+    return f"{_wrap(pieces[n.inputs[0]], ATOM)}[{', '.join(items)}]", ATOM
+
+
+def _array(n: Node, pieces: Mapping[Node, Piece]) -> Piece:
+    def literal(values: object) -> str:
+        if isinstance(values, tuple | list):
+            return "[" + ", ".join(literal(v) for v in values) + "]"
+        return number_text(float(values))[0]  # type: ignore[arg-type]
+
+    return literal(n.inputs[0].payload), ATOM
+
+
+def _eye(n: Node, pieces: Mapping[Node, Piece]) -> Piece:
+    return f"eye({n.inputs[0].payload[0]})", ATOM
+
+
+def _reshape(n: Node, pieces: Mapping[Node, Piece]) -> Piece:
+    sizes = ", ".join(str(size) for size in n.inputs[1].payload)
+    return f"reshape({pieces[n.inputs[0]][0]}, {sizes})", ATOM
+
+
+def _stack(n: Node, pieces: Mapping[Node, Piece]) -> Piece:
+    return "[" + ", ".join(pieces[i][0] for i in n.inputs[1:]) + "]", ATOM
+
+
+# ops whose text is not name(args): array syntax, and compile-time arguments printed as written
+ARRAY_TEXT = {"matmul": _matmul, "transpose": _transpose, "index": _index, "array": _array, "eye": _eye,
+              "reshape": _reshape}  # fmt: skip
 
 
 def _order(roots: Sequence[Node], names: Mapping[Node, str]) -> list[Node]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import adcalc
+import numpy as np
 import pytest
 from adcalc.answers.printer import expression_text, parse_bindings, to_text
 from adcalc.engine.forward import values_of
@@ -124,3 +125,22 @@ def test_swell_derivative_text_evaluates_correctly() -> None:
 def test_second_derivative_by_differentiating_twice() -> None:
     derivative = adcalc.diff("x^3*y", wrt=["x"], order=2)
     assert evaluate_text(derivative.text["x"], {"x": 2.0, "y": 5.0}) == 6 * 2.0 * 5.0
+
+
+ARRAY_SHAPES = {"A": (2, 2), "x": (2,), "x1": (), "x2": ()}
+ARRAY_POINT = {"A": [[2.0, 1.0], [0.5, 3.0]], "x": [1.0, 2.0], "x1": 0.3, "x2": 0.7}
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["x' @ A @ x", "sum(A[:, 1])", "norm([x1, x2])", "A[1, 2]*sum(x[2:2])", "trace(A + eye(2))",
+     "sum([[1, 2], [3, 4]] @ x)", "trace(reshape([x1, x2, x1, x2], 2, 2))", "-(x' @ x)"],
+)  # fmt: skip
+def test_array_graphs_print_as_text_that_reads_back(source: str) -> None:
+    # @, ', indices (1-based again), literals, eye(n) and reshape sizes print as the language writes them
+    graph = adcalc.parse(source, shapes=ARRAY_SHAPES)
+    text = to_text([root for _, root in graph.outputs])
+    again = adcalc.parse(text, shapes=ARRAY_SHAPES)
+    expected = np.asarray(adcalc.evaluate(graph, at=ARRAY_POINT).value)
+    assert np.asarray(adcalc.evaluate(again, at=ARRAY_POINT).value) == pytest.approx(expected, rel=1e-15)
+    assert len(again.order) == len(graph.order)  # the same DAG, not just the same number
