@@ -132,7 +132,7 @@ def expression_first(args: list[str]) -> list[str]:
         if arg == "--":
             return args
         name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
-        if arg.startswith("-") and arg != "-" and name in options:
+        if arg.startswith("-") and arg != "-" and name in options and not _operator_follows(arg):
             flag = getattr(options[name], "is_flag", False) or getattr(options[name], "count", False)
             attached = "=" in arg if arg.startswith("--") else len(arg) > 2
             i += 1 if flag or attached else 2
@@ -141,6 +141,11 @@ def expression_first(args: list[str]) -> list[str]:
             return [*args[:i], *args[i + 1 :], "--", arg]
         i += 1
     return args
+
+
+def _operator_follows(arg: str) -> bool:
+    # `-w^2`, `-a*x`: a short option's letter then an operator is no option value but an expression
+    return not arg.startswith("--") and len(arg) > 2 and arg[2] in "^*/+-@'<>=!)" and _parses(arg)
 
 
 class _FLAG:

@@ -6,12 +6,15 @@ message, so the class list below doubles as the catalogue of what can go wrong.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A region of source text: 1-based line and column, end exclusive."""
+class Span(NamedTuple):
+    """A region of source text: 1-based line and column, end exclusive.
+
+    A named tuple, not a dataclass: the parser makes one per name, number and operator, and a
+    frozen dataclass's __init__ costs three times as much.
+    """
 
     line: int
     column: int
@@ -23,9 +26,12 @@ class Span:
         """The smallest span holding both."""
         if other is None:
             return self
-        start = min((self.line, self.column), (other.line, other.column))
-        end = max((self.end_line, self.end_column), (other.end_line, other.end_column))
-        return Span(*start, *end, self.source_name)
+        line, column, end_line, end_column = self[0], self[1], self[2], self[3]
+        if (other[0], other[1]) < (line, column):
+            line, column = other[0], other[1]
+        if (other[2], other[3]) > (end_line, end_column):
+            end_line, end_column = other[2], other[3]
+        return Span(line, column, end_line, end_column, self[4])
 
 
 class AdcalcError(Exception):

@@ -117,14 +117,18 @@ class Parser:
                     break
                 rule = -1 - action  # reduce
                 length, keep, callback, expand, inline = rules[rule]
-                if length:
-                    children = values[-length:]
-                    del values[-length:], state_stack[-length:]
+                if length == 1 and keep is None:  # most reductions: one child, kept, in place
+                    if not expand:  # a `?rule` of one child passes it on as it is
+                        values[-1] = callback(values[-1]) if not inline else [values[-1]]
+                    state_stack[-1] = states[state_stack[-2]][origins[rule]]
                 else:
-                    children = []
-                value = _reduce(children, keep, callback, expand, inline)
-                state_stack.append(states[state_stack[-1]][origins[rule]])
-                values.append(value)
+                    if length:
+                        children = values[-length:]
+                        del values[-length:], state_stack[-length:]
+                    else:
+                        children = []
+                    values.append(_reduce(children, keep, callback, expand, inline))
+                    state_stack.append(states[state_stack[-1]][origins[rule]])
                 if kind == END and state_stack[-1] == end_state:
                     return values[-1]
 

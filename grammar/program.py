@@ -120,7 +120,8 @@ class ProgramCode:
         return _code(lambda b, env: env.get(name) or b.lookup(env, name, span), span)
 
     def _binary(self, op: str, left: Code, right: Code) -> Code:
-        return Apply(op, (left, right), _cover(left, right))
+        first, second = left.span, right.span  # every expression's code has a span
+        return Apply(op, (left, right), first.cover(second) if first is not None else second)
 
     def add(self, left: Code, _: Token, right: Code) -> Code:
         return self._binary("add", left, right)

@@ -61,7 +61,8 @@ def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Deri
     if order < 1:
         raise UsageError(f"order must be 1 or more, got {order}")
     names = list(graph.variables) if wrt is None else list(dict.fromkeys(wrt))
-    graphs = {name: graph.root for name in names}
+    root = _global(graph.root)
+    graphs = {name: root for name in names}
     for _ in range(order):  # d^k/dx^k: differentiate the derivative graph again
         graphs = {name: gradient_graph(g, [name])[name] for name, g in graphs.items()}
     taken = set(graph.variables)
@@ -74,6 +75,17 @@ def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Deri
             text[name] = to_text(graphs[name], taken, [label])
     program = to_text(list(graphs.values()), taken, labels)
     return Derivative(graph.label, names, graphs, text, order, program)
+
+
+def _global(root: Node) -> Node:
+    """The graph again in the interning table the derivative rules build in, so a subexpression
+    the rules make (sin(t) from the derivative of cos(t)) is the node the text already has."""
+    from ..ir.nodes import GLOBAL
+
+    new: dict[Node, Node] = {}
+    for n in topological_order(root):
+        new[n] = GLOBAL.node(n.op, tuple(new[i] for i in n.inputs), n.payload, n.span)
+    return new[root]
 
 
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")

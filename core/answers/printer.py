@@ -33,7 +33,7 @@ def number_text(value: float) -> Piece:
     if value != value:
         return "0/0", PRODUCT
     if math.isinf(value):
-        return ("1/0", PRODUCT) if value > 0 else ("-1/0", UNARY)
+        return ("1/0", PRODUCT) if value > 0 else ("-1/0", PRODUCT)  # (-1)/0: a quotient, as 1/0
     text = repr(float(value))
     if text.endswith(".0"):
         text = text[:-2]
