@@ -75,7 +75,7 @@ def main() -> None:
             evaluations.append(timed(lambda expression=expression, at=at: adcalc.evaluate(expression, at=at)))
             gradients.append(timed(lambda expression=expression, at=at: adcalc.gradient(expression, at=at)))
         evaluation, gradient = statistics.median(evaluations), statistics.median(gradients)
-        nodes = len(expression.program.order)
+        nodes = len(expression.order)
         row = f"{label:<36} {nodes:>7} {statistics.median(compile_times) * 1e3:>11.1f}"
         print(f"{row} {evaluation * 1e3:>9.2f} {gradient * 1e3:>9.2f} {gradient / evaluation:>6.2f}")
 

@@ -55,7 +55,7 @@ def in_process(path: Path, runs: int) -> tuple[float, float, int, float]:
         result = adcalc.gradient(expression, at={"x": 0.5})
         compile_times.append(middle - start)
         gradient_times.append(time.perf_counter() - middle)
-    nodes = len(expression.program.order)
+    nodes = len(expression.order)
     return statistics.median(compile_times), statistics.median(gradient_times), nodes, result.gradient["x"]
 
 

@@ -37,25 +37,46 @@ def _code(function: Code, span: Span | None) -> Code:
     return function
 
 
-class Apply:
+def apply(op: str, parts: tuple[Code, ...], span: Span | None) -> Code:
     """Code for `op(parts...)`: arithmetic, comparisons and scalar calls, the bulk of every text.
 
-    Evaluated with an explicit stack rather than by nested calls, so a sum of 10^5 terms or
-    sin(...) nested 10^5 deep builds without recursion.
+    A shallow expression (the usual loop body) is a closure calling its parts' closures, the
+    cheapest thing to rerun once per loop step; a deep one (a sum of 10^5 terms, sin(...) nested
+    10^5 deep) is a `Deep`, evaluated from an explicit stack, so nothing recurses per level.
     """
+    depth = 1 + max((getattr(p, "depth", 0) for p in parts), default=0)
+    if depth > SHALLOW:
+        return Deep(op, parts, span, depth)
+    if len(parts) == 2:
+        left, right = parts
+        code = _code(lambda b, env: _make(b, op, (left(b, env), right(b, env)), span), span)
+    elif len(parts) == 1:
+        (part,) = parts
+        code = _code(lambda b, env: _make(b, op, (part(b, env),), span), span)
+    else:
+        code = _code(lambda b, env: _make(b, op, tuple([p(b, env) for p in parts]), span), span)
+    code.depth = depth
+    return code
 
-    __slots__ = ("op", "parts", "span")
 
-    def __init__(self, op: str, parts: tuple[Code, ...], span: Span | None) -> None:
-        self.op, self.parts, self.span = op, parts, span
+SHALLOW = 64  # nesting evaluated by plain calls; deeper than this, from an explicit stack
+
+
+class Deep:
+    """A deeply nested `op(parts...)`: its Deep parts are expanded on a stack, the rest called."""
+
+    __slots__ = ("op", "parts", "span", "depth")
+
+    def __init__(self, op: str, parts: tuple[Code, ...], span: Span | None, depth: int) -> None:
+        self.op, self.parts, self.span, self.depth = op, parts, span, depth
 
     def __call__(self, b: Builder, env: dict) -> Any:
         values: list[Any] = []
         stack: list[Any] = [self]
-        push, pop, apply = stack.append, stack.pop, Apply
+        push, pop, deep = stack.append, stack.pop, Deep
         while stack:
             code = pop()
-            if type(code) is apply:
+            if type(code) is deep:
                 push(_Done(code))
                 stack.extend(reversed(code.parts))
             elif type(code) is _Done:
@@ -70,11 +91,11 @@ class Apply:
 
 
 class _Done:
-    """On the evaluation stack: the parts of this Apply are computed, make its node."""
+    """On the evaluation stack: the parts of this Deep are computed, make its node."""
 
     __slots__ = ("code",)
 
-    def __init__(self, code: Apply) -> None:
+    def __init__(self, code: Deep) -> None:
         self.code = code
 
 
@@ -121,7 +142,7 @@ class ProgramCode:
 
     def _binary(self, op: str, left: Code, right: Code) -> Code:
         first, second = left.span, right.span  # every expression's code has a span
-        return Apply(op, (left, right), first.cover(second) if first is not None else second)
+        return apply(op, (left, right), first.cover(second) if first is not None else second)
 
     def add(self, left: Code, _: Token, right: Code) -> Code:
         return self._binary("add", left, right)
@@ -145,13 +166,13 @@ class ProgramCode:
         return self._binary(COMPARISONS[str(token)], left, right)
 
     def neg(self, token: Token, operand: Code) -> Code:
-        return Apply("neg", (operand,), self.span(token).cover(operand.span))
+        return apply("neg", (operand,), self.span(token).cover(operand.span))
 
     def pos(self, _: Token, operand: Code) -> Code:
         return operand
 
     def transpose(self, operand: Code, token: Token) -> Code:
-        return Apply("transpose", (operand,), self.span(token).cover(operand.span))
+        return apply("transpose", (operand,), self.span(token).cover(operand.span))
 
     def arguments(self, *items: Code) -> list[Code]:
         return list(items)
@@ -162,7 +183,7 @@ class ProgramCode:
         whole = span.cover(_cover(*items))
         op = calls.plain_op(name, len(items), span)
         if op is not None:  # a scalar function: resolved once, here
-            return Apply(op, tuple(items), whole)
+            return apply(op, tuple(items), whole)
         return _code(lambda b, env: calls.call(b, name, [a(b, env) for a in items], span, whole), whole)
 
     def literal(self, token: Token, items: list[Code]) -> Code:

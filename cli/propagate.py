@@ -1,0 +1,5 @@
+"""`adcalc propagate`: (being written)."""
+
+from __future__ import annotations
+
+from .app import app  # noqa: F401  (commands register on it)
