@@ -297,7 +297,10 @@ def _complex_step(point: Point, shapes: Mapping[str, tuple[int, ...]]) -> tuple[
         raise NotApplicable("vector and matrix values are real numpy arrays")
     partials = {}
     for name in shapes:
-        result = _value(point, name, complex(float(point.at[name]), COMPLEX_STEP))
+        try:
+            result = _value(point, name, complex(float(point.at[name]), COMPLEX_STEP))
+        except (OverflowError, ZeroDivisionError) as problem:  # z^9^99: complex arithmetic overflows
+            raise NotApplicable(f"complex arithmetic failed at {name}: {problem}") from None
         partials[name] = result.imag / COMPLEX_STEP if isinstance(result, complex) else 0.0
     return partials, ""
 

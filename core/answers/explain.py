@@ -149,6 +149,8 @@ def _adjoint_rows(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     root = point.graph.root
     bar = {n: v_name(k, BAR) for n, k in index.items()}
+    if root not in index:  # a constant: no step to trace, every derivative 0
+        return [], {name: 0.0 for name in point.at}
     rows = [{"index": index[root], "name": bar[root], "rule": "ȳ", "value": 1.0}]
 
     def record(n: Node, position: int, child: Node, part: Any, previous: Any) -> None:

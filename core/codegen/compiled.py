@@ -21,6 +21,8 @@ from ..errors import MissingVariables, UsageError
 from ..ir.graph import Graph
 from ..ir.nodes import Node
 
+BUILTINS = frozenset(dir(builtins))
+
 _SCALARS = (float, int)
 
 
@@ -93,8 +95,9 @@ class Compiled:
         # the keywords itself, and floats go straight to the compiled code (no dict building
         # but the result's). They shadow the generic methods below, which they call otherwise.
         names = self.variables
-        if any(keyword.iskeyword(name) or not name.isidentifier() or name.startswith("_") for name in names):
-            return
+        if any(keyword.iskeyword(name) or not name.isidentifier() or name.startswith("_") or name in BUILTINS
+               for name in names):  # fmt: skip
+            return  # the generated code calls builtins (`type`, `float`): a variable may not shadow one
         parameters = ", ".join(names)
         # unset parameters default to a marker, so a missing variable reaches the generic path
         # (MissingVariables, as for arrays) instead of a TypeError; extra keywords are ignored
