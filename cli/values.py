@@ -15,7 +15,10 @@ from adcalc.errors import AdcalcError, BadValue, UsageError
 def read_expression(argument: str) -> tuple[str, str | None]:
     """(source text, source name): the argument itself, standard input for '-', or a file."""
     if argument == "-":
-        text = sys.stdin.read().strip()
+        try:
+            text = sys.stdin.read().strip()
+        except UnicodeDecodeError as problem:
+            raise UsageError(f"standard input is not UTF-8 text (byte {problem.start})") from None
         if not text:
             raise UsageError("no expression on standard input")
         return text, "<stdin>"
@@ -25,7 +28,10 @@ def read_expression(argument: str) -> tuple[str, str | None]:
         path = Path(argument)
         if not path.is_file():
             raise UsageError(f"no such file: {argument}")
-        return path.read_text(), argument
+        try:
+            return path.read_text(encoding="utf-8"), argument
+        except UnicodeDecodeError as problem:
+            raise UsageError(f"{argument} is not UTF-8 text (byte {problem.start})") from None
     if "/" in argument and not any(c in argument for c in "()*+^ "):  # a path, not a formula
         from pathlib import Path
 

@@ -289,7 +289,11 @@ def _graph_or_file(expr: Graph | str) -> Graph:
         path = Path(expr)
         if not path.is_file():
             raise UsageError(f"no such file: {expr}")
-        return parse(path.read_text(), expr)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as problem:
+            raise UsageError(f"{expr} is not UTF-8 text (byte {problem.start}): {problem.reason}") from None
+        return parse(text, expr)
     return parse(expr, shapes=SCALARS) if isinstance(expr, str) else as_graph(expr)
 
 

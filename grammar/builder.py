@@ -25,6 +25,7 @@ from adcalc.ops.scalar import SCALAR
 # Unrolling stops with an error past these sizes (a loop of 10^5 steps of 3 ops is 3·10^5 nodes).
 MAX_NODES = 1_000_000
 MAX_STEPS = 1_000_000
+MAX_CALLS = 1_000_000  # def calls inlined
 
 
 # Setting a Node's slots directly halves the cost of making one (0.3 µs instead of 0.6 µs);
@@ -91,6 +92,7 @@ class Builder:
         self.one_branch: dict[str, Span | None] = {}
         self.reserved: set[str] = set()  # names of inputs, params, defs and ops
         self.steps = 0
+        self.calls = 0  # defs inlined so far
         self.depth = 0  # > 0 inside a block or a function body
 
     # --- nodes -------------------------------------------------------------------------------
@@ -293,6 +295,10 @@ class Builder:
             count = len(function.parameters)
             raise ProgramError(f"{function.name}() takes {count} argument{'s' * (count != 1)}", span)
         scope = Scope(dict(zip(function.parameters, arguments, strict=True)))
+        self.calls += 1
+        if self.calls > MAX_CALLS:  # f_k(x) = f_{k-1}(x) + f_{k-1}(x), 30 deep, inlines 2^30 calls
+            detail = f"the program inlines past {MAX_CALLS:,} function calls (the documented limit)"
+            raise TooLarge(detail, span)
         self.calling.append(function.name)
         self.depth += 1
         try:

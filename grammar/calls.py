@@ -24,6 +24,7 @@ from adcalc.ops.registry import OPS
 from .build import _suggest, check_arity, scalar_call
 
 BUILTINS = sorted({*SCALAR_FUNCTIONS, *tensor.FUNCTIONS})
+MAX_EYE = 4096  # eye(4096) is 128 MiB of float64: a documented limit, not a MemoryError
 
 
 def call(b: Builder, name: str, arguments: list[Node], span: Span, whole: Span | None) -> Node:
@@ -35,6 +36,8 @@ def call(b: Builder, name: str, arguments: list[Node], span: Span, whole: Span |
     if name == "eye":
         check_arity(name, len(arguments), 1, span)
         n = b.integer(arguments[0], "the size of eye(n)", whole)
+        if not 1 <= n <= MAX_EYE:  # eye(10^5) would ask for 75 GiB
+            raise ProgramError(f"eye(n) takes n from 1 to {MAX_EYE:,}, got {n:,}", whole)
         return b.make("eye", (b.const(Static((n,))),), whole)
     if name == "reshape":
         if len(arguments) < 2:

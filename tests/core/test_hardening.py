@@ -24,3 +24,27 @@ def test_check_where_complex_arithmetic_overflows() -> None:
     result = adcalc.check("z^9^99", at={"z": 1.5})
     notes = {m.name: m.note for m in result.methods}
     assert notes["complex step"].startswith("not applicable")
+
+
+def test_documented_limits_stop_runaway_programs_at_once(monkeypatch) -> None:  # noqa: ANN001
+    import pytest
+    from adcalc.errors import AdcalcError
+    from adcalc.grammar import builder
+
+    monkeypatch.setattr(builder, "MAX_CALLS", 1000)  # the limit's logic, without a million calls
+
+    with pytest.raises(AdcalcError, match="eye"):
+        adcalc.parse("sum(eye(100000))")  # 75 GiB otherwise
+    doubling = "def f0(x) = x\n" + "".join(f"def f{k}(x) = f{k - 1}(x) + f{k - 1}(x)\n" for k in range(1, 31))
+    with pytest.raises(AdcalcError, match="inlines past"):
+        adcalc.parse(doubling + "f30(y)")  # 2^30 calls otherwise
+
+
+def test_files_that_are_not_utf8_are_a_usage_error(tmp_path) -> None:  # noqa: ANN001
+    import pytest
+    from adcalc.errors import UsageError
+
+    path = tmp_path / "bad.adl"
+    path.write_bytes(b"input x\ny = x\xff\noutput y\n")
+    with pytest.raises(UsageError, match="not UTF-8"):
+        adcalc.compile(str(path))
