@@ -52,8 +52,8 @@ def tangents_of(order: list[Node], values: Mapping[Node, Any], seeds: Mapping[st
         args = [values[i] for i in n.inputs]
         for child, rule in zip(n.inputs, rules_of(n.op, "jvp", n.span), strict=True):
             tangent = tangents.get(child)
-            if rule is None or tangent is None:
-                continue
+            if rule is None or tangent is None or is_zero(tangent):  # an exact 0 carries nothing,
+                continue  # as in reverse mode: not 0 * NaN from log(x-2) where the exponent is fixed
             part = call_rule(rule, args, values[n], tangent)
             if getattr(tangent, "ndim", 0) and not OPS[n.op].extra.get("array"):
                 part = zero_where_zero(part, tangent)  # as reverse mode: an exact 0 carries nothing

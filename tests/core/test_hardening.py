@@ -48,3 +48,12 @@ def test_files_that_are_not_utf8_are_a_usage_error(tmp_path) -> None:  # noqa: A
     path.write_bytes(b"input x\ny = x\xff\noutput y\n")
     with pytest.raises(UsageError, match="not UTF-8"):
         adcalc.compile(str(path))
+
+
+def test_a_fixed_exponent_from_where_leaks_no_nan_into_forward_mode_or_hessians() -> None:
+    # the exponent is where(x > 7, x, 1) = 1 at x = 1 and its tangent an exact 0: the pow rule's
+    # log(x - 2) term (NaN at x = 1) must carry nothing, as reverse mode already does
+    text, at = "(x-2)^where(x>7, x, 1)", {"x": 1.0}
+    assert adcalc.gradient_forward(text, at=at).gradient == {"x": 1.0}
+    assert adcalc.hessian(text, at=at).hessian == {"x": {"x": 0.0}}
+    assert float(adcalc.hessian_function(text)([1.0])[0][0]) == 0.0
