@@ -148,6 +148,20 @@ def at_point(
     """Every warning for an answer: its value, its derivatives by name, and the kinks it crossed."""
     return [
         *(value(result) if result is not None else ()),
+        *(overflows(order, found, result) if result is not None else ()),
         *(derivatives(partials, what) if partials else ()),
         *kinks(order, found),
     ]
+
+
+def overflows(order: Iterable[Node], found: Mapping[Node, Any], result: Any) -> list[str]:
+    """A warning when a finite result passed through an infinite intermediate: log(exp(x)) at
+    x = 800 is finite again, but its derivative through exp's inf is not to be trusted."""
+    if type(result) is not float or result - result != 0:  # only for a finite scalar result
+        return []
+    for n in order:
+        v = found.get(n)
+        if type(v) is float and v - v != 0 and n.inputs:  # inf - inf is NaN: an infinite float
+            return [f"{_shown(n, n.op)} overflowed to {v} at this point: the value and derivatives "
+                    "computed through it may be wrong"]  # fmt: skip
+    return []

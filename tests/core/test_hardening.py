@@ -57,3 +57,10 @@ def test_a_fixed_exponent_from_where_leaks_no_nan_into_forward_mode_or_hessians(
     assert adcalc.gradient_forward(text, at=at).gradient == {"x": 1.0}
     assert adcalc.hessian(text, at=at).hessian == {"x": {"x": 0.0}}
     assert float(adcalc.hessian_function(text)([1.0])[0][0]) == 0.0
+
+
+def test_a_finite_result_through_an_overflow_is_not_silently_trusted() -> None:
+    # 1/exp(800): exp overflows to inf, the value 0 and its derivative 0 look fine but are not
+    result = adcalc.gradient("1/exp(x)", at={"x": 800.0})
+    assert any("exp(x) overflowed to inf" in w for w in result.warnings)
+    assert adcalc.gradient("1/exp(x)", at={"x": 1.0}).warnings == []
