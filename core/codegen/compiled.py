@@ -131,7 +131,7 @@ class Compiled:
                 f"    return _generic_value(**_given({{{keywords}}}, _more))",
             ]
         )
-        namespace = dict(codegen._GLOBALS)  # the math functions the straight-line code calls
+        namespace = codegen.namespace()  # the math functions the straight-line code calls
         namespace.update(
             _point=self._point,
             _value=self._scalar_function(0),

@@ -41,6 +41,15 @@ _GLOBALS.update(_inf=math.inf, _nan=math.nan)
 _GLOBALS.update({f"_s_{name}": function for name, function in SCALAR.items()})
 
 
+def namespace() -> dict[str, Any]:
+    """The names generated code calls: math functions, and every scalar op's function — also those
+    registered since import (a program's custom ops), which the table above cannot hold."""
+    found = dict(_GLOBALS)
+    if len(SCALAR) + len(_MATH) + 2 != len(found):
+        found.update({f"_s_{name}": function for name, function in SCALAR.items()})
+    return found
+
+
 def template(op: str, count: int) -> str:
     """How op reads in Python, as a format string over its `count` inputs."""
     found = PYTHON.get(op)
@@ -101,9 +110,9 @@ def compile_python(outputs: Sequence[Node], variables: Sequence[str]) -> Callabl
     (6.0, 5.0)
     """
     source = python_source(outputs, variables)
-    namespace = dict(_GLOBALS)
-    exec(compile(source, "<adcalc-compiled>", "exec"), namespace)  # our own generated code
-    fast = namespace["compiled"]
+    names = namespace()
+    exec(compile(source, "<adcalc-compiled>", "exec"), names)  # our own generated code
+    fast = names["compiled"]
     order = topological_order(outputs)
 
     def compiled(*point: float) -> tuple[float, ...]:

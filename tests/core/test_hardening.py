@@ -64,3 +64,10 @@ def test_a_finite_result_through_an_overflow_is_not_silently_trusted() -> None:
     result = adcalc.gradient("1/exp(x)", at={"x": 800.0})
     assert any("exp(x) overflowed to inf" in w for w in result.warnings)
     assert adcalc.gradient("1/exp(x)", at={"x": 1.0}).warnings == []
+
+
+def test_compile_a_custom_op_after_other_compiles() -> None:
+    # the generated code's names were taken once, at import: an op registered later was missing
+    adcalc.compile("sin(x)*y").grad(x=1.0, y=2.0)
+    f = adcalc.compile("op sq(u) = u*u grad 2*u\nsq(x) + 1")
+    assert f.grad(x=3.0) == (10.0, {"x": 6.0})
