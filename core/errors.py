@@ -61,10 +61,11 @@ class AdcalcError(Exception):
         text = f"error: {self.location()}{self.message()}"
         if source is None or self.span is None:
             return text
-        lines = source.splitlines() or [""]
+        lines = source.split("\n")  # lines as spans count them: \r, \f or U+2028 end none
         if not 1 <= self.span.line <= len(lines):
             return text
-        line = lines[self.span.line - 1]
+        # other line breaks and tabs shown as one space each, so the caret stays under its column
+        line = "".join(c if c.isprintable() else " " for c in lines[self.span.line - 1])
         start = self.span.column - 1
         end = self.span.end_column - 1 if self.span.end_line == self.span.line else len(line)
         width = max(1, end - start)

@@ -71,3 +71,16 @@ def test_compile_a_custom_op_after_other_compiles() -> None:
     adcalc.compile("sin(x)*y").grad(x=1.0, y=2.0)
     f = adcalc.compile("op sq(u) = u*u grad 2*u\nsq(x) + 1")
     assert f.grad(x=3.0) == (10.0, {"x": 6.0})
+
+
+def test_the_caret_points_at_the_column_whatever_control_characters_come_before() -> None:
+    from adcalc.errors import ParseError
+
+    for text in ["x\f+ ?", "a=1\r b = ?", "\tx + ?"]:
+        try:
+            adcalc.parse(text)
+        except ParseError as error:
+            shown = error.render(text).splitlines()
+            assert shown[-1].index("^") == shown[-2].index("?")  # caret under the bad character
+        else:
+            raise AssertionError(text)
