@@ -66,9 +66,12 @@ def _span(
 
 def _standard_uncertainties(name: str, u: Any, shape: Shape) -> np.ndarray:
     try:
-        values = np.broadcast_to(np.asarray(u, dtype=float), shape).ravel()
+        array = np.asarray(u, dtype=float)
     except (ValueError, TypeError):
-        raise BadValue(f"uncertainty of {name}: expected a number or an array shaped like {name}") from None
+        array = None
+    if array is None or array.shape not in ((), shape):
+        raise BadValue(f"uncertainty of {name}: expected a number or an array shaped like {name}")
+    values = np.broadcast_to(array, shape).ravel()
     bad = values[~np.isfinite(values) | (values < 0)]
     if bad.size:
         what = "negative" if np.all(np.isfinite(bad)) else "not finite"
