@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from .app import app
-from .options import AtOpt, JsonOpt
+from .options import JsonOpt
 
 PROPAGATE_EXIT_CODES = (
     "[bold]Exit codes[/bold]: 0 success; 1 evaluation failed (the value or a derivative is undefined "
@@ -24,6 +24,13 @@ OutputsArg = Annotated[
         show_default=False,
     ),
 ]
+AtOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at", "-a", help="Point and standard uncertainties: m=2±0.01,g=9.81 (± or +-; none: exact).",
+        metavar="NAME=VALUE±U,...", show_default=False,
+    ),
+]  # fmt: skip
 SigmaOpt = Annotated[
     list[str] | None,
     typer.Option(
