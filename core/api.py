@@ -332,8 +332,11 @@ def _sampler(graph: Graph, at: Mapping[str, Any]) -> Any:
     index = {name: k for k, name in enumerate(graph.variables)}  # the Jacobian's columns start so
 
     def run(draws: Any) -> Any:
+        import numpy as np
+
         columns = [draws[:, index[name]].copy() for name in compiled.variables]
-        return compiled.plan(0).run(columns).T  # (outputs, rows) -> (rows, outputs)
+        values = compiled.plan(0).run(columns).T  # (outputs, rows) -> (rows, outputs)
+        return values if columns else np.repeat(values, len(draws), axis=0)  # a constant: one row
 
     return run
 

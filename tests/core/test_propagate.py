@@ -293,3 +293,9 @@ def test_order_and_samples_are_checked() -> None:
         adcalc.propagate("x", at={"x": 1.0}, order=3)
     with pytest.raises(UsageError):
         adcalc.propagate("x", at={"x": 1.0}, samples=1)
+
+
+def test_a_constant_has_no_uncertainty_and_its_samples_are_constant() -> None:
+    result = adcalc.propagate("2 + 3", at={}, samples=10)
+    assert result.u == 0.0 and result.monte_carlo.means == [5.0] and result.monte_carlo.stds == [0.0]
+    assert result.warnings == ["no input has an uncertainty: every u is 0"]
