@@ -94,8 +94,9 @@ def _uncertainty(name: str, text: str, item: str, at_sign: int, width: int) -> A
     if not text.strip():
         raise _located(f"{name}: a standard uncertainty must follow {item[at_sign:begin]}, "
                        f"such as {name}=1.5±0.1", item, begin, begin + 1)  # fmt: skip
-    if _separator(text) is not None:
-        raise _located(f"{name}: one ± per value", item, begin + _separator(text)[0], len(item))  # type: ignore[index]
+    again = _separator(text)
+    if again is not None:
+        raise _located(f"{name}: one ± per value", item, begin + again[0], len(item))
     end = begin + len(text.rstrip())
     try:
         u = parse_value(name, text.strip())
