@@ -77,6 +77,14 @@ SchedulerOpt = Annotated[
     str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
 ]
 TextEngineOpt = Annotated[str | None, typer.Option("--text-engine", hidden=True)]  # tests: python or arrow
+PropagateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--propagate",
+        "-p",
+        help="Add u, the value's standard uncertainty (first order), from columns u_<variable>.",
+    ),
+]
 
 
 BATCH_EXIT_CODES = (
@@ -103,20 +111,30 @@ def batch(
     engine: EngineOpt = Engine.local,
     scheduler: SchedulerOpt = None,
     text_engine: TextEngineOpt = None,
+    propagate: PropagateOpt = False,
 ) -> None:
-    """Evaluate [bold]EXPR[/bold] on every row: [cyan]adcalc batch 'sin(x)*y' -i data.csv --grad[/cyan]."""
+    """Evaluate [bold]EXPR[/bold] on every row: [cyan]adcalc batch 'sin(x)*y' -i data.csv --grad[/cyan].
+
+    With --propagate, input columns u_<variable> give each row's standard uncertainties (a
+    variable without one is exact) and the output has columns value and u (first order).
+    """
     import adcalc
     from adcalc.api import SCALARS
 
+    if propagate and (hessian or wrt or engine is Engine.dask):
+        raise UsageError(
+            "--propagate differentiates by every variable, locally: no --hessian, --wrt or --engine dask"
+        )
     compiled = adcalc.compile(load(expr, shapes=SCALARS), wrt=parse_names(wrt))  # a column: a number a row
-    order = 2 if hessian else 1 if grad else 0
+    order = 2 if hessian else 1 if grad or propagate else 0
     if engine is Engine.dask:
         from .batch_dask import run_dask
 
         return run_dask(compiled, order, input_path, output, input_format, keep, scheduler, quiet)
     tally = run_local(
-        compiled, order, input_path, output, input_format, output_format, keep, on_error, quiet, text_engine
-    )
+        compiled, order, input_path, output, input_format, output_format, keep, on_error, quiet, text_engine,
+        _uncertainties(compiled, grad) if propagate else None,
+    )  # fmt: skip
     if tally.failed or not quiet:
         sys.stderr.write(tally.summary() + "\n")
     if tally.failed:
@@ -134,6 +152,7 @@ def run_local(
     on_error: OnError,
     quiet: bool,
     text_engine: str | None = None,
+    uncertain: Any = None,
 ) -> Tally:
     """Read, evaluate and write chunk by chunk; the Tally of rows."""
     from . import formats
@@ -146,7 +165,12 @@ def run_local(
     default_out = fmt if fmt in ("csv", "tsv", "jsonl", "json") else "csv"
     sink = open_sink(output, formats.format_of(output, output_format, default=default_out), writer or reader)
     plan, names = compiled.plan(order), compiled.outputs(order)[0]
-    _check_names(kept_columns(keep, source.columns, compiled.variables), [*names, "error"])
+    if uncertain is not None:  # --propagate: value, u (and the gradient with --grad)
+        uncertain.check_header(source.columns)
+    _check_names(
+        kept_columns(keep, source.columns, compiled.variables),
+        [*(uncertain.names if uncertain is not None else names), "error"],
+    )
     tally = Tally()
     progress = _progress(source, quiet or input_path == "-")
     pending: deque[tuple[list[str], Future[Any]]] = deque()  # chunks being encoded, in order
@@ -156,7 +180,7 @@ def run_local(
     try:
         for chunk in source.chunks:
             columns, stop = _chunk_columns(
-                compiled, plan, names, chunk, keep, source.columns, on_error, tally
+                compiled, plan, names, chunk, keep, source.columns, on_error, tally, uncertain
             )
             if columns and (len(columns[0].values) or tally.written == 0):
                 pending.append(([c.name for c in columns], _encoder().submit(sink.encode, columns)))
@@ -182,6 +206,12 @@ def run_local(
             progress.stop()
         sink.close()
     return tally
+
+
+def _uncertainties(compiled: Any, grad: bool) -> Any:
+    from .batch_propagate import RowUncertainties
+
+    return RowUncertainties(compiled, grad)
 
 
 def _check_names(kept: list[str], outputs: list[str]) -> None:
@@ -219,19 +249,24 @@ def _chunk_columns(
     columns: list[str],
     on_error: OnError,
     tally: Tally,
+    uncertain: Any = None,
 ) -> tuple[list[Any], str | None]:
     """The output columns of one chunk, and the message that stops the run (--on-error fail)."""
     from adcalc.codegen.batch import evaluate_rows
 
     from .writers import Column
 
-    rows = evaluate_rows(plan, compiled.roots, chunk.variables, chunk.problems)
+    uncertainties, problems = uncertain.read(chunk) if uncertain is not None else ({}, chunk.problems)
+    rows = evaluate_rows(plan, compiled.roots, chunk.variables, problems)
     offset, count = tally.read, chunk.rows
     tally.read += count
     kept = [
         Column(name, _source_column(chunk, name)) for name in kept_columns(keep, columns, compiled.variables)
     ]
-    out = kept + [Column(name, rows.values[k], rows.failed) for k, name in enumerate(names)]
+    if uncertain is not None:
+        out = kept + uncertain.columns(rows.values, rows.failed, uncertainties)
+    else:
+        out = kept + [Column(name, rows.values[k], rows.failed) for k, name in enumerate(names)]
     stop = None
     if rows.errors:
         first = min(rows.errors)

@@ -27,6 +27,7 @@ from .api import (
     jacobian,
     jvp,
     parse,
+    propagate,
     taylor,
     vjp,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "parse",
+    "propagate",
     "register",
     "taylor",
     "topological_order",

@@ -46,6 +46,27 @@ def value_name(output: str | None = None) -> str:
     return "value" if output is None else f"value_{output}"
 
 
+def uncertainty_name(output: str | None = None) -> str:
+    """Output column of the value's standard uncertainty (batch --propagate): u (several outputs: u_f)."""
+    return "u" if output is None else f"u_{output}"
+
+
+def propagated_u(
+    table: np.ndarray, outputs: int, wrt: Sequence[str], uncertainties: Mapping[str, np.ndarray]
+) -> np.ndarray:
+    """(outputs, rows) first-order standard uncertainties u = √Σ (∂f/∂x · u_x)² of independent
+    inputs, from an order-1 table (every output's value, then each one's gradient in `wrt` order)
+    and per-row standard uncertainties; a variable without one is exact."""
+    u2 = np.zeros((outputs, table.shape[1]))
+    for o in range(outputs):
+        for i, name in enumerate(wrt):
+            if name in uncertainties:
+                u = uncertainties[name]
+                part = np.where(u == 0, 0.0, table[outputs + o * len(wrt) + i] * u)  # exact: no 0·inf
+                u2[o] += part * part
+    return np.sqrt(u2)
+
+
 def column_names(outputs: Sequence[str], wrt: Sequence[str], order: int = 1) -> list[str]:
     """Every output's value column, then per output its gradient (order >= 1) and Hessian upper
     triangle (order 2) columns: value, d_x, d2_x_y for one output; value_f, d_f_x, d2_f_x_y for several."""

@@ -40,6 +40,7 @@ COMMANDS = [
     "explain",
     "check",
     "graph",
+    "propagate",
 ]
 
 
@@ -75,6 +76,9 @@ def cases(tmp_path: Path) -> list[list[str]]:
         ["check", ROSENBROCK, "--at", R_AT],
         ["graph", F],
         ["graph", p],
+        ["propagate", F, "--at", "x1=2±0.1,x2=5±0.2", "--corr", "x1,x2=0.3", "--mc", "200"],
+        ["propagate", "x*y, x/y", "--at", "x=1±0.1,y=2±0.1", "--order", "2", "--mc", "100"],
+        ["propagate", p, "--at", "p=[2,0.5]±[0.1,0.01]", "--mc", "50"],
     ]
 
 
