@@ -27,6 +27,7 @@ from .api import (
     jacobian,
     jvp,
     parse,
+    plot_data,
     taylor,
     vjp,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "parse",
+    "plot_data",
     "register",
     "taylor",
     "topological_order",
