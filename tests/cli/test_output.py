@@ -40,6 +40,7 @@ COMMANDS = [
     "explain",
     "check",
     "graph",
+    "plot",
 ]
 
 
@@ -75,6 +76,8 @@ def cases(tmp_path: Path) -> list[list[str]]:
         ["check", ROSENBROCK, "--at", R_AT],
         ["graph", F],
         ["graph", p],
+        ["plot", "x^3 - 3*x", "--x", "-3:3", "--critical", "--order", "2"],
+        ["plot", "tan(x)*y", "--x", "x=-3:3", "--at", "y=2", "--points", "50"],
     ]
 
 
@@ -114,6 +117,7 @@ def test_documents_with_warnings_match_too(capsys: pytest.CaptureFixture[str]) -
         ["hessian", "abs(x)*y", "--at", "x=0,y=2"],
         ["jacobian", "max(x, y), x", "--at", "x=1,y=1"],
         ["eval", "log(x)", "--at", "x=0"],
+        ["plot", "sqrt(x)", "--x", "-1:1"],
     ):
         done = run_inprocess([*args, "--json"], capsys)
         assert done.code == 0, done.stderr
