@@ -178,6 +178,8 @@ def terminal_plot(result: Any) -> str:
     style: dict[str, Any] = {"color": True}
     if not colour:  # one symbol per series, so that f and f′ differ in plain text too
         style = {"color": False, "character_set": "ascii", "force_ascii_characters": symbols}
+    inside = lambda low, high: [0.0] if low < 0 < high else []  # an axis line at 0, not on the frame
+    style.update(x_gridlines=inside(*result.interval), y_gridlines=inside(low, high))
     return plot_to_string(
         ys, xs, lines=[True] * len(result.series) + [False] * (len(xs) - len(result.series)),
         title=title(result), legend_labels=labels, width=width, line_length_hard_cap=width, height=HEIGHT,
@@ -194,20 +196,24 @@ def write_image(result: Any, path: Path, pixels: tuple[int, int]) -> None:
         from matplotlib.figure import Figure
     except ImportError:
         raise UsageError("-o needs matplotlib, which is not installed: pip install 'adcalc[plot]'") from None
+    # one panel per series, x shared: f″ near a pole would squash f on a common axis
     figure = Figure(figsize=(pixels[0] / DPI, pixels[1] / DPI), dpi=DPI, layout="constrained")
-    axes = figure.subplots()
-    for name, values in result.series.items():
-        axes.plot(*broken(result.x, values, result.segments[name]), label=LABELS[name])
+    panels = figure.subplots(len(result.series), 1, sharex=True, squeeze=False)[:, 0]
+    for k, (panel, (name, values)) in enumerate(zip(panels, result.series.items(), strict=True)):
+        panel.plot(*broken(result.x, values, result.segments[name]), color=f"C{k}")
+        panel.axhline(0, color="grey", linewidth=0.5)
+        panel.set_ylim(*result.view([name]))
+        panel.set_ylabel(LABELS[name])
+        panel.grid(alpha=0.3)
+        for point in result.critical or ():
+            panel.axvline(point.x, color="grey", linewidth=0.5, linestyle=":")
     if result.critical:
         points = [p.x for p in result.critical], [p.f for p in result.critical]
-        axes.plot(*points, "o", color="black", label="f′ = 0")
-    axes.axhline(0, color="grey", linewidth=0.5)
-    axes.set_xlim(*result.interval)
-    axes.set_ylim(*result.view())
-    axes.set_xlabel(result.variable)
-    axes.set_title(title(result))
-    axes.grid(alpha=0.3)
-    axes.legend()
+        panels[0].plot(*points, "o", color="black", label="f′ = 0")
+        panels[0].legend()
+    panels[-1].set_xlim(*result.interval)
+    panels[-1].set_xlabel(result.variable)
+    figure.suptitle(title(result))
     try:
         figure.savefig(path, format=suffix[1:], dpi=DPI)
     except OSError as problem:

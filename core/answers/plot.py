@@ -88,11 +88,11 @@ class PlotData(Answer):
             document["critical"] = [point.to_dict() for point in self.critical]
         return document
 
-    def view(self) -> tuple[float, float]:
-        """The y range to show: every series' values, unless a few (near a pole) would squash the
-        rest; then that series' middle 90%, widened by half of it each way."""
+    def view(self, names: Sequence[str] | None = None) -> tuple[float, float]:
+        """The y range to show the series (all by default): every value, unless a few (near a
+        pole) would squash the rest; then that series' middle 90%, widened by half of it each way."""
         lows, highs = [], []
-        for values in self.series.values():
+        for values in (self.series[name] for name in names or self.series):
             finite = values[np.isfinite(values)]
             if not finite.size:
                 continue
