@@ -75,9 +75,9 @@ def plot(
     from adcalc.api import plot_shapes
 
     point = parse_at(at)
-    name, interval = parse_range(over)
     pixels = parse_size(size, output)
     graph = load(expr, shapes=plot_shapes(point))
+    name, interval = parse_range(over, graph.variables)
     result = adcalc.plot_data(graph, name, interval, at=point, points=points, order=order, critical=critical)
     if output is not None:
         write_image(result, output, pixels)
@@ -95,10 +95,12 @@ def plot(
 
 
 # --- options ----------------------------------------------------------------------------------
-def parse_range(text: str | None) -> tuple[str | None, tuple[float, float]]:
+def parse_range(text: str | None, inputs: tuple[str, ...] = ()) -> tuple[str | None, tuple[float, float]]:
     """(the variable or None, (a, b)) from --x 'a:b' or 'name=a:b'; a and b may be constant expressions."""
     if text is None:
-        raise UsageError("give the range with --x a:b (or --x NAME=a:b when f has several inputs)")
+        if len(inputs) > 1:
+            raise UsageError(f"give the range with --x NAME=a:b, NAME one of the inputs {', '.join(inputs)}")
+        raise UsageError("give the range with --x a:b, such as --x -3:3")
     name, equals, span = text.partition("=")
     if not equals:
         name, span = "", text

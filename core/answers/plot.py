@@ -283,7 +283,8 @@ def critical_points(
             left = df[i - 1] if i > first else None
             right = df[i + 1] if i < last else None
             if df[i] == 0 and left != 0 and right != 0 and (left is not None or right is not None):
-                roots.append(_at(float(x[i]), sample, _kind(left, right)))
+                f, zero, d2f = _derivatives(sample, float(x[i]))
+                roots.append(CriticalPoint(float(x[i]), f, zero, d2f, _kind(left, right, d2f)))
             elif right is not None and df[i] * right < 0:
                 root = _refine(float(x[i]), float(x[i + 1]), float(df[i]), float(right), sample)
                 if root is None:
@@ -293,9 +294,10 @@ def critical_points(
     return roots, warnings
 
 
-def _kind(left: float | None, right: float | None) -> str:
+def _kind(left: float | None, right: float | None, d2f: float) -> str:
+    """By the signs of f′ either side; at the end of a piece (one side only) by f″."""
     if left is None or right is None:
-        return "stationary"
+        return "minimum" if d2f > 0 else "maximum" if d2f < 0 else "stationary"
     if left < 0 < right:
         return "minimum"
     if left > 0 > right:

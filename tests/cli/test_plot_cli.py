@@ -208,6 +208,11 @@ def test_the_plotting_libraries_are_imported_only_when_used() -> None:
         (["x^2", "--x", "0:1:2"], 2, "error: Bad value: --x '0:1:2': expected a:b or NAME=a:b"),
         (["x^2", "--x", "1 x=0:1"], 2, "error: Bad value: --x '1 x=0:1': expected a:b or NAME=a:b"),
         (["x^2"], 2, "error: Bad usage: give the range with --x a:b"),
+        (
+            ["x*y + z"],
+            2,
+            "error: Bad usage: give the range with --x NAME=a:b, NAME one of the inputs x, y, z",
+        ),
         (["x*y", "--x", "0:1"], 2, "error: Bad usage: x*y has inputs x, y: name the one that varies"),
         (
             ["x*y", "--x", "z=0:1", "--at", "y=1"],

@@ -191,6 +191,16 @@ def test_a_zero_of_f_prime_on_the_grid() -> None:
     assert [(p.x, p.kind) for p in data("x^3", (-1, 1), critical=True).critical] == [(0.0, "inflection")]
 
 
+def test_a_critical_point_at_the_end_of_the_range_is_classified_by_f_second() -> None:
+    # f = x² e^(-x): f′ = (2x − x²) e^(-x) vanishes at 0 (the first point; f″(0) = 2) and at 2
+    result = data("x^2*exp(-x)", (0, 10), critical=True)
+    assert [(p.x, p.kind) for p in result.critical] == [
+        (0.0, "minimum"),
+        (pytest.approx(2.0, abs=1e-12), "maximum"),
+    ]
+    assert result.critical[1].f == pytest.approx(4 * math.exp(-2), rel=1e-14)
+
+
 @pytest.mark.parametrize("expr", ["1/x^2", "floor(x)", "tan(x)", "exp(x)"])
 def test_no_critical_points_across_poles_or_on_flat_steps(expr: str) -> None:
     assert data(expr, (-3, 3), points=200, critical=True).critical == []
