@@ -128,7 +128,9 @@ def _end(text: str, end: str) -> Any:
 
 
 def parse_size(text: str | None, output: Path | None) -> tuple[int, int]:
-    """(width, height) in pixels from --size WxH; only for -o files."""
+    """(width, height) in pixels from --size WxH; only for -o files (whose name is checked here too)."""
+    if output is not None and output.suffix.lower() not in FORMATS:
+        raise BadValue(f"-o {output}: the file name must end with .png, .svg or .pdf")
     if text is None:
         return 800, 600
     if output is None:
@@ -152,7 +154,7 @@ def broken(x: Any, y: Any, pieces: list[tuple[int, int]]) -> tuple[Any, Any]:
     """x and y with a NaN between pieces, so that neither plotter draws a line across a gap."""
     import numpy as np
 
-    xs, ys = [], []
+    xs, ys = [np.array([np.nan])], [np.array([np.nan])]  # no piece at all: one gap
     for first, last in pieces:
         xs += [x[first : last + 1], [np.nan]]
         ys += [y[first : last + 1], [np.nan]]
@@ -166,14 +168,20 @@ def terminal_plot(result: Any) -> str:
 
     from uniplot import plot_to_string
 
-    curves = [broken(result.x, values, result.segments[name]) for name, values in result.series.items()]
+    drawn = [name for name in result.series if result.segments[name]]  # uniplot needs a value per series
+    curves = [broken(result.x, result.series[name], result.segments[name]) for name in drawn]
     xs, ys = [x for x, _ in curves], [y for _, y in curves]
-    labels, symbols = [LABELS[name] for name in result.series], [SYMBOLS[name] for name in result.series]
+    labels, symbols, lines = (
+        [LABELS[name] for name in drawn],
+        [SYMBOLS[name] for name in drawn],
+        [True] * len(drawn),
+    )
     if result.critical:
         xs.append([p.x for p in result.critical])
         ys.append([p.f for p in result.critical])
         labels.append("f′ = 0")
         symbols.append(SYMBOLS["critical"])
+        lines.append(False)
     width = shutil.get_terminal_size((100, 24)).columns
     colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
     low, high = result.view()
@@ -183,7 +191,7 @@ def terminal_plot(result: Any) -> str:
     inside = lambda low, high: [0.0] if low < 0 < high else []  # an axis line at 0, not on the frame
     style.update(x_gridlines=inside(*result.interval), y_gridlines=inside(low, high))
     return plot_to_string(
-        ys, xs, lines=[True] * len(result.series) + [False] * (len(xs) - len(result.series)),
+        ys, xs, lines=lines,
         title=title(result), legend_labels=labels, width=width, line_length_hard_cap=width, height=HEIGHT,
         x_min=result.interval[0], x_max=result.interval[1], y_min=low, y_max=high, **style,
     )  # fmt: skip
@@ -192,8 +200,6 @@ def terminal_plot(result: Any) -> str:
 def write_image(result: Any, path: Path, pixels: tuple[int, int]) -> None:
     """The plot as a .png, .svg or .pdf file of `pixels` (width, height), by matplotlib."""
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise BadValue(f"-o {path}: the file name must end with .png, .svg or .pdf")
     try:
         from matplotlib.figure import Figure
     except ImportError:

@@ -10,7 +10,8 @@ above it: f with f′, f′ with f″, f″ with f‴. That pairing is the gap r
   two exact slopes allows over the step (|Δy| > 3·h·max(|y′ᵢ|, |y′ᵢ₊₁|) plus rounding noise), by
   the mean value theorem (floor, sign, the jump of f′ at a kink of f);
 - a pole: not joined when from both ends the exact derivative says |y| blows up before the other
-  end, i.e. a Newton step on 1/y (x + y/y′) lands inside the step from each side (tan, 1/x, 1/x²);
+  end, i.e. a Newton step on 1/y (x + y/y′) lands inside the step from each side, and |y| is more
+  than 3 times its median size at both (tan, 1/x, 1/x²; a sine sampled coarsely is not one);
 - a reversal: not joined when the change goes against the exact slope at both ends by more than
   1% of the plot's height (a pole hidden under a large smooth part, such as 1/x + 1000).
 
@@ -37,7 +38,9 @@ from .notes import Answer
 NAMES = ("f", "df", "d2f", "d3f")  # the series' keys: f and its derivatives by the plotted variable
 LABELS = {"f": "f", "df": "f′", "d2f": "f″"}
 JUMP = 3.0  # a change more than 3x what the endpoint slopes allow is a jump
+POLE = 3.0  # a pole's neighbours are both larger than 3x the series' median size
 REVERSAL = 0.01  # a change against both slopes by more than 1% of the plot's height is a pole
+ROUNDING = 1e3 * np.finfo(float).eps  # a derivative's rounding, relative to its function's scale
 MOST_POINTS = 1_000_000
 
 Sampler = Callable[[np.ndarray], Sequence[np.ndarray | None]]
@@ -139,7 +142,7 @@ def check_plottable(graph: Graph, variable: str | None, at: dict[str, Any]) -> s
         raise BadValue(f"--x {variable}: {variable} varies over the range, so --at cannot fix it")
     shape = graph.inputs.get(variable)
     if shape:
-        raise BadValue(f"--x {variable}: {variable} is {show(shape)}; plot varies one number")
+        raise BadValue(f"--x {variable}: {variable} has shape {show(shape)}; plot varies one number")
     missing = [name for name in inputs if name != variable and name not in at]
     if missing:
         raise MissingVariables(", ".join(missing) + " (fix them with --at)")
@@ -183,14 +186,16 @@ def plot_data(
     segments: dict[str, list[tuple[int, int]]] = {}
     joined: np.ndarray = np.ones(points - 1, dtype=bool)
     defined = np.ones(points, dtype=bool)
-    scale = 0.0
+    scale, tiny = 0.0, {}
     for k, name in enumerate(names):
         y = np.where(defined & np.isfinite(found[k]), found[k], np.nan)
         slope = found[k + 1] if k + 1 < len(found) else None
-        # a derivative's scale is at least its function's over the range: sin(x)^2 + cos(x)^2 has
-        # f″ of rounding size only, which must not read as jumps
-        scale = max(magnitude(y), scale / (high - low))
-        joined = joined & ~discontinuous(x, y, slope, scale)
+        # rounding in a derivative is relative to the function's scale over the range, not its own:
+        # f″ of sin(x)^2 + cos(x)^2 is rounding only, and must not read as jumps (nor f′ as roots)
+        inherited = scale / (high - low)
+        scale = max(magnitude(y), inherited)
+        tiny[name] = 1e-9 * magnitude(y) + ROUNDING * inherited
+        joined = joined & ~discontinuous(x, y, slope, tiny[name])
         defined = np.isfinite(y)
         series[name], segments[name] = y, pieces(defined, joined)
     if not segments["f"]:
@@ -198,7 +203,7 @@ def plot_data(
     warnings = gap_warnings(series["f"], label)
     roots = None
     if critical:
-        roots, more = critical_points(x, found, segments["df"], sample)
+        roots, more = critical_points(x, series["df"], segments["df"], tiny["df"], sample)
         warnings += more
     interval = (low, high)
     return PlotData(label, variable, dict(at), interval, order, x, series, segments, roots, warnings=warnings)
@@ -226,10 +231,10 @@ def magnitude(y: np.ndarray) -> float:
     return float(max(high - low, np.median(np.abs(finite))))
 
 
-def discontinuous(x: np.ndarray, y: np.ndarray, slope: np.ndarray | None, scale: float) -> np.ndarray:
+def discontinuous(x: np.ndarray, y: np.ndarray, slope: np.ndarray | None, tiny: float) -> np.ndarray:
     """For each step between neighbours: True where y jumps, has a pole or turns back (the rules
     of the module docstring); `slope` is y's exact derivative, or None (then estimated from the
-    neighbouring steps); changes below a billionth of `scale` are rounding, not jumps."""
+    neighbouring steps); changes below `tiny` (plus rounding of y itself) are no jumps."""
     h = np.diff(x)
     y0, y1 = y[:-1], y[1:]
     change = y1 - y0
@@ -242,13 +247,15 @@ def discontinuous(x: np.ndarray, y: np.ndarray, slope: np.ndarray | None, scale:
             s0, s1 = slope[:-1], slope[1:]
         finite = y[np.isfinite(y)]
         height = float(np.subtract(*np.percentile(finite, [95, 5]))) if finite.size else 0.0
-        noise = 1e-9 * scale + 64 * np.finfo(float).eps * (np.abs(y0) + np.abs(y1))
+        noise = tiny + 64 * np.finfo(float).eps * (np.abs(y0) + np.abs(y1))
         allowed = h * np.fmax(np.abs(s0), np.abs(s1))  # NaN when neither slope is known
         jump = np.abs(change) > JUMP * allowed + noise
         ahead, behind = y0 / s0, -y1 / s1  # how far 1/y is from 0, by Newton's step, from each end
         pole = (ahead > 0) & (ahead < h * (1 + 1e-9)) & (behind > 0) & (behind < h * (1 + 1e-9))
+        typical = float(np.median(np.abs(finite))) if finite.size else 0.0
+        pole &= np.fmin(np.abs(y0), np.abs(y1)) > POLE * typical + noise  # large at both ends
         against = (change * s0 < 0) & (change * s1 < 0)
-        reversal = against & (np.abs(change) > REVERSAL * height)
+        reversal = against & (np.abs(change) > REVERSAL * height + noise)
     return jump | pole | reversal
 
 
@@ -269,28 +276,28 @@ def gap_warnings(f: np.ndarray, label: str) -> list[str]:
 
 # --- critical points --------------------------------------------------------------------------
 def critical_points(
-    x: np.ndarray, found: Sequence[np.ndarray | None], df_pieces: list[tuple[int, int]], sample: Sampler
+    x: np.ndarray, df: np.ndarray, df_pieces: list[tuple[int, int]], tiny: float, sample: Sampler
 ) -> tuple[list[CriticalPoint], list[str]]:
     """Roots of the exact f′: sign changes inside each piece of f′ refined by Newton's method
     on f′ with the exact f″ (scipy; brentq inside the bracket if Newton strays), and grid points
-    where f′ is exactly 0 but its neighbours are not (a run of zeros, as in floor, is no point)."""
-    df = found[1]
-    assert df is not None
+    where f′ is 0 but its neighbours are not (a run of zeros, as in floor, is no point). |f′| up to
+    `tiny` counts as 0: rounding, as in f′ of exp(log(x))/x, has no roots to find."""
+    sign = np.where(np.abs(df) <= tiny, 0.0, np.sign(df))
     roots: list[CriticalPoint] = []
     warnings: list[str] = []
     for first, last in df_pieces:
         for i in range(first, last + 1):
-            left = df[i - 1] if i > first else None
-            right = df[i + 1] if i < last else None
-            if df[i] == 0 and left != 0 and right != 0 and (left is not None or right is not None):
+            left = sign[i - 1] if i > first else None
+            right = sign[i + 1] if i < last else None
+            if sign[i] == 0 and left != 0 and right != 0 and (left is not None or right is not None):
                 f, zero, d2f = _derivatives(sample, float(x[i]))
                 roots.append(CriticalPoint(float(x[i]), f, zero, d2f, _kind(left, right, d2f)))
-            elif right is not None and df[i] * right < 0:
-                root = _refine(float(x[i]), float(x[i + 1]), float(df[i]), float(right), sample)
+            elif right is not None and sign[i] * right < 0:
+                root = _refine(float(x[i]), float(x[i + 1]), float(df[i]), float(df[i + 1]), sample)
                 if root is None:
                     warnings.append(f"f′ changes sign between x = {x[i]!r} and {x[i + 1]!r} without a root")
                 else:
-                    roots.append(_at(root, sample, "minimum" if df[i] < 0 else "maximum"))
+                    roots.append(_at(root, sample, "minimum" if sign[i] < 0 else "maximum"))
     return roots, warnings
 
 

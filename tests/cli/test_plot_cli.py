@@ -254,3 +254,13 @@ def test_errors_are_one_line_with_their_exit_code(
     assert done.code == code and done.stdout == ""
     assert done.stderr.startswith(message), done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) <= 3  # with a caret at most
+
+
+def test_a_derivative_with_no_piece_at_all(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # sqrt on [-1, 0]: f is defined at 0 only, where f′ is infinite: f′ has no point to draw
+    document = plot_json(["sqrt(x)", "--x", "-1:0"], capsys)
+    assert document["segments"] == {"f": [[200, 200]], "df": []} and set(document["df"]) == {None}
+    terminal = run_inprocess(["plot", "sqrt(x)", "--x", "-1:0"], capsys)
+    assert terminal.code == 0 and "** f" in terminal.stdout and "f′" not in terminal.stdout.splitlines()[-1]
+    image = run_inprocess(["plot", "sqrt(x)", "--x", "-1:0", "-o", str(tmp_path / "one.png")], capsys)
+    assert image.code == 0 and png_size(tmp_path / "one.png") == (800, 600)
