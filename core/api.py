@@ -280,6 +280,89 @@ def gradient_function(
     return GradientFunction(graph, variables, vectorize)
 
 
+# --- plot: f and its exact derivatives over a range -------------------------------------------
+def plot_data(
+    expr: Graph | str,
+    variable: str | None,
+    interval: tuple[float, float],
+    at: Mapping[str, Any] | None = None,
+    points: int = 201,
+    order: int = 1,
+    critical: bool = False,
+) -> Any:
+    """f and f′ (and f″ for order 2) at `points` evenly spaced values of one input, the others held
+    at `at`; NaN where a gap is (undefined values, poles, jumps), `.segments` the pieces drawn as
+    lines, `.critical` the roots of f′ (with `critical`). Values and derivatives are exact, evaluated
+    over the whole grid at once by the compiled kernels.
+
+    >>> adcalc.plot_data("x^3 - 3*x", "x", (-3, 3), critical=True).critical[0].x
+    -1.0
+    """
+    from .answers import plot
+
+    fixed = dict(at or {})
+    if isinstance(expr, str) and expr.endswith(".adl"):
+        graph = _graph_or_file(expr)
+    else:
+        graph = parse(expr, shapes=plot_shapes(fixed)) if isinstance(expr, str) else as_graph(expr)
+    name = plot.check_plottable(graph, variable, fixed)
+    sample = _plot_sampler(graph, name, fixed, order)
+    return plot.plot_data(graph.label, name, fixed, interval, points, order, sample, critical)
+
+
+class _GivenOrScalar(Mapping):
+    """Shapes of free names for a plot: a given value's shape, else a number (the plotted input is
+    one, and any other name is missing and is reported as such)."""
+
+    def __init__(self, at: Mapping[str, Any]) -> None:
+        self.given = shapes_of(at)
+
+    def __getitem__(self, name: str) -> tuple[int, ...] | None:
+        return self.given.get(name, ())
+
+    def __iter__(self) -> Any:
+        return iter(self.given)
+
+    def __len__(self) -> int:
+        return len(self.given)
+
+
+def plot_shapes(at: Mapping[str, Any]) -> Mapping[str, tuple[int, ...] | None]:
+    """The shapes `plot_data` parses a text with: the values' in `at`, every other name a number."""
+    return _GivenOrScalar(at)
+
+
+def _plot_sampler(graph: Graph, variable: str, at: dict[str, Any], order: int) -> Any:
+    """xs -> [f, f′, f″, f‴ or None] over the grid, the other inputs held at `at`."""
+    import numpy as np
+
+    if not graph.uses_arrays:  # one numpy plan computes f and every derivative over all the points
+        from .answers.plot import derivative_graph
+
+        compiled = compile(derivative_graph(graph, variable, order + 1))
+        names = compiled.variables
+
+        def columns(xs: Any) -> list[Any]:
+            return [xs if name == variable else np.full(xs.shape, float(at[name])) for name in names]
+
+        return lambda xs: list(compiled.table(0, columns(xs)))
+    # vector or matrix values: the engine's exact Hessian point by point (no f‴: the gaps of f″
+    # come from its neighbouring steps)
+    pointwise = compile(graph, wrt=[variable])
+
+    def sample(xs: Any) -> list[Any]:
+        found = np.full((3, len(xs)), np.nan)
+        for k, t in enumerate(xs.tolist()):
+            try:
+                value, gradient, hessian = pointwise.hessian(**at, **{variable: t})
+            except EvaluationError:
+                continue  # outside the domain: a gap
+            found[:, k] = value, gradient[variable], hessian[variable][variable]
+        return [*found, None]
+
+    return sample
+
+
 def _graph_or_file(expr: Graph | str) -> Graph:
     if isinstance(expr, str) and expr.endswith(".adl"):
         from pathlib import Path
@@ -369,6 +452,7 @@ __all__ = [
     "jvp",
     "parse",
     "propagate",
+    "plot_data",
     "taylor",
     "vjp",
 ]

@@ -41,6 +41,7 @@ COMMANDS = [
     "check",
     "graph",
     "propagate",
+    "plot",
 ]
 
 
@@ -79,6 +80,8 @@ def cases(tmp_path: Path) -> list[list[str]]:
         ["propagate", F, "--at", "x1=2±0.1,x2=5±0.2", "--corr", "x1,x2=0.3", "--mc", "200"],
         ["propagate", "x*y, x/y", "--at", "x=1±0.1,y=2±0.1", "--order", "2", "--mc", "100"],
         ["propagate", p, "--at", "p=[2,0.5]±[0.1,0.01]", "--mc", "50"],
+        ["plot", "x^3 - 3*x", "--x", "-3:3", "--critical", "--order", "2"],
+        ["plot", "tan(x)*y", "--x", "x=-3:3", "--at", "y=2", "--points", "50"],
     ]
 
 
@@ -118,6 +121,7 @@ def test_documents_with_warnings_match_too(capsys: pytest.CaptureFixture[str]) -
         ["hessian", "abs(x)*y", "--at", "x=0,y=2"],
         ["jacobian", "max(x, y), x", "--at", "x=1,y=1"],
         ["eval", "log(x)", "--at", "x=0"],
+        ["plot", "sqrt(x)", "--x", "-1:1"],
     ):
         done = run_inprocess([*args, "--json"], capsys)
         assert done.code == 0, done.stderr
