@@ -40,6 +40,8 @@ COMMANDS = [
     "explain",
     "check",
     "graph",
+    "minimize",
+    "solve",
 ]
 
 
@@ -75,6 +77,11 @@ def cases(tmp_path: Path) -> list[list[str]]:
         ["check", ROSENBROCK, "--at", R_AT],
         ["graph", F],
         ["graph", p],
+        ["minimize", "(x - 1)^2 + (y + 2)^2", "--from", "x=0,y=0"],
+        ["minimize", "x + y", "--from", "x=0,y=0", "--subject-to", "x^2 + y^2 <= 1", "--bounds", "x=-1:1"],
+        ["minimize", ROSENBROCK, "--from", R_AT],
+        ["solve", "x^2 + y^2 - 4, x - y", "--from", "x=1,y=0"],
+        ["solve", "cos(x) = x", "--from", "x=1"],
     ]
 
 
