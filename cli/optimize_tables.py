@@ -90,11 +90,10 @@ def _costs(result: Any) -> str:
         counts.append(f"∇²f {result.nhev}")
     if result.nhvp:
         counts.append(f"H·v {result.nhvp}")
-    for c in result.constraints:
-        counts.append(f"'{_escape(c.constraint)}' {c.nfev} and its gradient {c.njev}")
+    constraints = "".join(f"; {_escape(c.constraint)}: c {c.nfev}, ∇c {c.njev}" for c in result.constraints)
     measure = "KKT residual" if result.bounds or result.constraints else "‖∇f‖"
     return (
-        f"{_iterations(result.nit)}; evaluations: {', '.join(counts)}\n"
+        f"{_iterations(result.nit)}; evaluations: {', '.join(counts)}{constraints}\n"
         f"{measure} = {number(result.optimality)} (--gtol {result.gtol:g}); {_time(result.seconds)}"
     )
 

@@ -110,7 +110,9 @@ class Objective:
         self.gradient_order = sweeps.order_of(template, self.gradient_nodes)
         self._pattern: Any = None
         self.counts = Counts()
-        self._last: tuple[bytes, float, np.ndarray] | None = None  # (x, f, ∇f) of the last gradient
+        # the last sweep over the gradient graph, (x, every node's value): Newton-CG asks for many
+        # H·v at one x, trust-exact for ∇f and ∇²f there, and each reuses it
+        self._last: tuple[bytes, dict[Any, Any]] | None = None
 
     # --- the point ------------------------------------------------------------------------------
     def _values(self, x: Any) -> dict[str, Any]:
@@ -149,19 +151,21 @@ class Objective:
 
     def value_and_gradient(self, x: Any) -> tuple[float, np.ndarray]:
         """(f, ∇f), uncounted: one sweep over the gradient graph (it holds f's nodes too)."""
+        found = self._gradient_values(x)
+        return _finite_or_inf(found[self.root]), self._scatter(self._by_name(found))
+
+    def _gradient_values(self, x: Any) -> dict[Any, Any]:
         key = np.asarray(x, dtype=float).tobytes()
-        if self._last is not None and self._last[0] == key:
-            return self._last[1], self._last[2].copy()
-        found = sweeps.values(self.point(x), check=False, order=self.gradient_order)[1]
-        gradient = self._scatter(self._by_name(found))
-        self._last = (key, _finite_or_inf(found[self.root]), gradient)
-        return self._last[1], gradient.copy()
+        if self._last is None or self._last[0] != key:
+            found = sweeps.values(self.point(x), check=False, order=self.gradient_order)[1]
+            self._last = (key, found)
+        return self._last[1]
 
     def hvp(self, x: Any, v: Any) -> np.ndarray:
         """H·v: one sweep over the gradient graph, then one forward (tangent) sweep along v."""
         self.counts.hvp += 1
         order = self.gradient_order
-        found = sweeps.values(self.point(x), check=False, order=order)[1]
+        found = self._gradient_values(x)
         direction = self.layout.named(np.asarray(v, dtype=float))
         seeds = {name: direction[name] for name in self.names}
         tangents = sweeps.tangents(order, found, seeds)
@@ -171,7 +175,7 @@ class Objective:
         """∇²f, exactly symmetric: one tangent sweep over the gradient graph per colour of its columns."""
         self.counts.hessian += 1
         order = self.gradient_order
-        found = sweeps.values(self.point(x), check=False, order=order)[1]
+        found = self._gradient_values(x)
         shapes = {name: self.shapes[name] for name in self.names}
         nodes = self.gradient_nodes
         if self._pattern is None:
