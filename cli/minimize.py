@@ -21,7 +21,6 @@ FromOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--from",
-        "-x",
         help="Start point, the unknowns and their values: x=-1.2,y=1 (repeatable; arrays as at --at; "
         "a number fills a declared vector).",
         metavar="NAME=VALUE,...",
@@ -68,7 +67,6 @@ def minimize(
         list[str] | None,
         typer.Option(
             "--bounds",
-            "-b",
             help="Simple bounds lower:upper: x=0:inf,y=-1:1 (repeatable; "
             "empty is no bound: x=:1; a vector's bound holds for every element).",
             metavar="NAME=LO:HI,...",
@@ -79,7 +77,6 @@ def minimize(
         list[str] | None,
         typer.Option(
             "--subject-to",
-            "-s",
             help="A constraint: 'x^2 + y^2 <= 1', 'x + y == 1', '0 <= x - y <= 1' (repeatable).",
             metavar="RELATION",
             show_default=False,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from ..ir.graph import Graph
 from .constraints import Relation
 from .notes import Answer, at_point
 from .objective import Layout, Objective, Residual
+from .optimality import POLISHED, kkt, polish
 
 # scipy's spelling -> (what it takes: "hess" | "hessp" | "grad", bounds?, constraints?)
 METHODS: dict[str, tuple[str, bool, bool]] = {
@@ -39,8 +41,6 @@ METHODS: dict[str, tuple[str, bool, bool]] = {
     "trust-constr": ("hess", True, True),
 }
 SMALL = 20  # up to this many unknowns, a dense Hessian and trust-exact; more: L-BFGS-B
-ACTIVE = 1e-6  # a constraint or bound within this of its limit counts as active in the KKT check
-NEGATIVE = 1e-6  # an inequality's multiplier below -NEGATIVE·max(1, ‖∇f‖) says x is no KKT point
 
 Progress = Callable[[int, np.ndarray, float, float, float], None]
 
@@ -198,7 +198,6 @@ def minimize(
     chosen = method_of(method, layout.size, bool(bounds), bool(relations))
     objective = Objective(graph, layout, fixed)
     x0 = layout.flat(start)
-    objective.value_uncounted(x0)  # noqa: B018
     _check_start(graph, layout, fixed, x0)
     parts = [_Constraint(r, Residual(r.graph, layout, fixed, x0), layout, fixed) for r in relations]
     takes = METHODS[chosen][0]
@@ -214,9 +213,12 @@ def minimize(
     if progress is not None:
         keywords["callback"] = Monitor(objective, x0, progress)
     began = time.perf_counter()
-    found = so.minimize(
-        objective.value, x0, method=chosen, options=options_of(chosen, gtol, maxiter, layout.size), **keywords
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # overflow in a trial step: the result says it
+        options = options_of(chosen, gtol, maxiter, layout.size)
+        found = so.minimize(objective.value, x0, method=chosen, options=options, **keywords)
+    if not found.success and not bounds and not parts and layout.size <= POLISHED:
+        polish(objective, found, gtol)
     seconds = time.perf_counter() - began
     return _answer(graph, objective, layout, found, chosen, start, bounds, parts, gtol, seconds)
 
@@ -283,23 +285,15 @@ def _answer(
 ) -> Minimum:
     x = np.asarray(found.x, dtype=float)
     value, gradient = objective.value_and_gradient(x)
+    counted = [(part.residual.counts.value, part.residual.counts.jacobian) for part in parts]
     multipliers, active, optimality, negative = kkt(x, gradient, layout, bounds, parts)
     answers = []
-    for part, lam, on in zip(parts, multipliers, active, strict=True):
+    for part, lam, on, (nfev, njev) in zip(parts, multipliers, active, counted, strict=True):
         residual = part.residual
         named = residual.evaluate(x, check=False)
         shown = next(iter(named.values()))
-        answers.append(
-            ConstraintAnswer(
-                part.relation.text,
-                part.relation.kind,
-                shown,
-                on,
-                lam,
-                residual.counts.value,
-                residual.counts.jacobian,
-            )
-        )
+        relation = part.relation
+        answers.append(ConstraintAnswer(relation.text, relation.kind, shown, on, lam, nfev, njev))
     counts = objective.counts
     notes = _notes(objective, x) + negative
     if found.success and optimality > max(gtol, 1e-8) * 10:
@@ -339,69 +333,3 @@ def _notes(objective: Objective, x: np.ndarray) -> list[str]:
 
     order, found = sweeps.values(objective.point(x), check=False, order=objective.value_order)
     return at_point(order, found, found[objective.root])
-
-
-def kkt(
-    x: np.ndarray,
-    gradient: np.ndarray,
-    layout: Layout,
-    bounds: Mapping[str, tuple[float, float]],
-    parts: Sequence[_Constraint],
-) -> tuple[list[Any], list[bool], float, list[str]]:
-    """(multiplier and activity per relation, the KKT residual ‖∇f − Σ λᵢ ∇cᵢ‖₂, warnings) at x.
-
-    The multipliers of the active relations and bounds solve ∇f = Σ λᵢ ∇cᵢ in least squares;
-    inactive ones get λ = 0, and an inequality's λ must be >= 0. Without bounds and constraints
-    the residual is ‖∇f‖₂.
-    """
-    rows, owners = [], []
-    lower, upper = np.full(layout.size, -np.inf), np.full(layout.size, np.inf)
-    for name, (low, high) in bounds.items():
-        a, b = layout.spans[name]
-        lower[a:b], upper[a:b] = low, high
-    for k in range(layout.size):  # an active bound: c = x - lower or upper - x
-        for limit, sign in ((lower[k], 1.0), (upper[k], -1.0)):
-            if math.isfinite(limit) and abs(x[k] - limit) <= ACTIVE * max(1.0, abs(limit)):
-                row = np.zeros(layout.size)
-                row[k] = sign
-                rows.append(row)
-                owners.append(("bound", layout.labels[k]))
-    actives = []
-    for index, part in enumerate(parts):
-        c = np.atleast_1d(part.value(x))
-        jacobian = np.atleast_2d(part.jacobian(x))
-        on = [part.relation.kind == "eq" or abs(v) <= ACTIVE for v in c]
-        actives.append(any(on))
-        for k, is_on in enumerate(on):
-            if is_on:
-                rows.append(jacobian[k])
-                owners.append((index, k))
-    multipliers: list[Any] = [np.zeros(np.atleast_1d(p.value(x)).size) for p in parts]
-    if not rows:
-        shaped = [_shaped(m, p) for m, p in zip(multipliers, parts, strict=True)]
-        return shaped, actives, float(np.linalg.norm(gradient)), []
-    matrix = np.array(rows).T  # columns: the active ∇cᵢ
-    lam = np.linalg.lstsq(matrix, gradient, rcond=None)[0]
-    negative = []
-    for owner, value in zip(owners, lam, strict=True):
-        if owner[0] == "bound":
-            what = f"the bound on {owner[1]}"
-        else:
-            multipliers[owner[0]][owner[1]] = value
-            what = f"'{parts[owner[0]].relation.text}'"
-            if parts[owner[0]].relation.kind == "eq":
-                continue
-        if value < -NEGATIVE * max(1.0, float(np.linalg.norm(gradient))):
-            negative.append(
-                f"{what} has a negative multiplier ({value:.3g}): f decreases into the "
-                "feasible side, so x is no KKT point (not a local minimum)"
-            )
-    residual = float(np.linalg.norm(gradient - matrix @ lam))
-    shaped = [_shaped(m, p) for m, p in zip(multipliers, parts, strict=True)]
-    return shaped, actives, residual, negative
-
-
-def _shaped(multipliers: np.ndarray, part: _Constraint) -> Any:
-    shapes = list(part.residual.output_shapes.values())
-    shape = shapes[0] if len(shapes) == 1 else (multipliers.size,)
-    return float(multipliers[0]) if not shape else multipliers.reshape(shape)

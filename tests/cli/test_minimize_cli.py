@@ -61,7 +61,9 @@ def test_minimize_with_bounds_and_constraints(capsys: pytest.CaptureFixture[str]
     assert found["method"] == "SLSQP"
     assert found["x"]["x"] == pytest.approx(-1 / math.sqrt(2), abs=1e-10)
     assert found["constraints"][0]["multiplier"] == pytest.approx(1 / math.sqrt(2), abs=1e-8)
-    bounded = document(capsys, "minimize", "(x + 1)^2 + (y - 2)^2", "--from", "x=1,y=0", "-b", "x=0:inf,y=:1")
+    bounded = document(
+        capsys, "minimize", "(x + 1)^2 + (y - 2)^2", "--from", "x=1,y=0", "--bounds", "x=0:inf,y=:1"
+    )
     assert bounded["x"] == {"x": 0.0, "y": 1.0} and bounded["bounds"] == {
         "x": [0.0, "Infinity"],
         "y": ["-Infinity", 1.0],
@@ -98,8 +100,14 @@ def test_not_converged_exits_1_with_scipys_message(capsys: pytest.CaptureFixture
         (["minimize", ROSENBROCK], "error: Bad usage: give a start point"),
         (["minimize", ROSENBROCK, "--from", "x=1"], "error: Missing value for variable(s): y"),
         (["minimize", ROSENBROCK, "--from", "x=1,y=1", "-m", "nelder"], "error: Bad value: unknown method"),
-        (["minimize", ROSENBROCK, "--from", "x=1,y=1", "-b", "x=1"], "expected lower:upper, such as x=0:inf"),
-        (["minimize", ROSENBROCK, "--from", "x=1,y=1", "-s", "x <= (y"], "error: --subject-to:1:8: Syntax"),
+        (
+            ["minimize", ROSENBROCK, "--from", "x=1,y=1", "--bounds", "x=1"],
+            "expected lower:upper, such as x=0:inf",
+        ),
+        (
+            ["minimize", ROSENBROCK, "--from", "x=1,y=1", "--subject-to", "x <= (y"],
+            "error: --subject-to:1:8: Syntax",
+        ),
         (["minimize", "sine(x)", "--from", "x=1"], "error: <expr>:1:1: Unknown function: 'sine'"),
         (["solve", "x - 1, y", "--from", "x=1"], "error: Missing value for variable(s): y"),
         (["solve", "x^2 + y^2 - 4", "--from", "x=1,y=1"], "needs as many equations as unknowns"),

@@ -99,6 +99,16 @@ def test_vector_unknowns_and_fixed_inputs() -> None:
     assert result.x["s"] == pytest.approx(5) and result.jac["x"].shape == (3,)
 
 
+def test_a_stall_at_rounding_level_is_polished_by_newton_steps() -> None:
+    # f = √x + 1/x: f' = 1/(2√x) - 1/x² = 0 at x = 2^(2/3), where f ≈ 1.9 and f'' ≈ 0.33, so a
+    # decrease for ‖∇f‖ < 1e-8 is below f's rounding: trust-exact gives up, Newton on f' = 0 does not
+    result = adcalc.minimize("sqrt(x) + 1/x", x0={"x": 0.7}, method="trust-exact")
+    assert result.success and "Newton step" in result.message
+    assert result.x["x"] == pytest.approx(2 ** (2 / 3), rel=1e-14) and result.optimality <= 1e-9
+    limited = adcalc.minimize(ROSENBROCK, x0={"x": -1.2, "y": 1}, method="trust-exact", maxiter=3)
+    assert not limited.success  # a limit that was reached is no stall: no polishing
+
+
 # --- minimize: bounds and constraints ----------------------------------------------------------
 def test_active_bounds_end_on_the_bound() -> None:
     # unconstrained minimum (-1, 2); with x >= 0 and y <= 1 the minimum is the corner (0, 1)
@@ -157,7 +167,7 @@ def test_two_sided_constraint_and_vector_constraint() -> None:
 
 def test_the_kkt_check_flags_a_negative_multiplier() -> None:
     from adcalc.answers.objective import Layout
-    from adcalc.answers.optimize import kkt
+    from adcalc.answers.optimality import kkt
 
     # f = (x - 3)², at x = 1 with ∂f/∂x = -4: on an upper bound x <= 1, λ = 4 >= 0 (a KKT point);
     # on a lower bound x >= 1 it would be λ = -4: f decreases into the feasible side
