@@ -363,6 +363,111 @@ def _plot_sampler(graph: Graph, variable: str, at: dict[str, Any], order: int) -
     return sample
 
 
+# --- optimisation and root finding: scipy with exact derivatives (answers/optimize.py, roots.py) ---
+def minimize(
+    expr: Graph | str,
+    x0: Mapping[str, Any],
+    method: str | None = None,
+    bounds: Mapping[str, tuple[float, float] | str] | None = None,
+    subject_to: Sequence[str] = (),
+    at: Mapping[str, Any] | None = None,
+    gtol: float = 1e-9,
+    maxiter: int | None = None,
+    progress: Any = None,
+) -> Any:
+    """Minimise from x0 with the exact gradient, Hessian or H·v, and exact constraint Jacobians.
+
+    `bounds`: name -> (lower, upper) or 'lower:upper'; `subject_to`: texts such as 'x^2 + y^2 <= 1'
+    or 'x + y == 1'; `at`: inputs held fixed. Success means ‖∇f‖₂ <= gtol (see README).
+
+    >>> adcalc.minimize("100*(y - x^2)^2 + (1 - x)^2", x0={"x": -1.2, "y": 1}).x
+    {'x': 1.0, 'y': 1.0}
+    """
+    from .answers import constraints, optimize
+
+    fixed, start, graph = _problem(expr, x0, at)
+    shapes = shapes_of({**fixed, **start})
+    relations = [r for text in subject_to for r in constraints.relations(text, shapes)]
+    layout = _layout([graph, *(r.graph for r in relations)], start, fixed)
+    texts = {name: b for name, b in (bounds or {}).items() if isinstance(b, str)}
+    pairs = {name: b for name, b in (bounds or {}).items() if not isinstance(b, str)}
+    pairs.update(constraints.bounds_of(texts, layout.names))
+    return optimize.minimize(graph, start, layout, fixed, method, pairs, relations, gtol, maxiter, progress)
+
+
+def solve(
+    expr: Graph | str,
+    x0: Mapping[str, Any],
+    method: str | None = None,
+    order: int = 1,
+    bracket: tuple[float, float] | None = None,
+    at: Mapping[str, Any] | None = None,
+    xtol: float | None = None,
+    maxiter: int | None = None,
+) -> Any:
+    """A root of F(x) = 0 (several outputs, or equations 'cos(x) = x') with the exact Jacobian;
+    one equation in one unknown by Newton (order 1) or Halley (order 2), or brentq in a bracket.
+
+    >>> adcalc.solve("x^2 + y^2 - 4, x - y", x0={"x": 1, "y": 0}).x["x"]    # √2
+    1.4142135623730951
+    """
+    from .answers import constraints, roots
+
+    if isinstance(expr, str) and not expr.endswith(".adl"):
+        text, names = constraints.equations(expr)
+        fixed, start, graph = _problem(text, x0, at, bracket is not None)
+        if len(names) == len(graph.outputs) and text != expr:
+            graph = _renamed(graph, names, expr)
+    else:
+        fixed, start, graph = _problem(expr, x0, at, bracket is not None)
+    if not start and bracket is not None:  # the one input not held fixed, from the bracket's middle
+        free = [name for name in graph.inputs if name not in fixed]
+        start = {name: (bracket[0] + bracket[1]) / 2 for name in free[:1]} if len(free) == 1 else {}
+        if not start:
+            from .errors import UsageError
+
+            raise UsageError(f"give the unknown with --from (inputs: {', '.join(graph.inputs) or 'none'})")
+    layout = _layout([graph], start, fixed)
+    return roots.solve(graph, start, layout, fixed, method, order, bracket, xtol, maxiter)
+
+
+def _problem(
+    expr: Graph | str, x0: Mapping[str, Any], at: Mapping[str, Any] | None, bracketed: bool = False
+) -> tuple[dict[str, Any], dict[str, Any], Graph]:
+    """(fixed inputs, start values, the graph with its free names shaped by them)."""
+    from .errors import UsageError
+
+    fixed, start = dict(at or {}), dict(x0)
+    both = [name for name in start if name in fixed]
+    if both:
+        raise UsageError(f"{', '.join(both)} given both a start value and a fixed value (--from and --at)")
+    if not start and not bracketed:
+        raise UsageError("give a start point, such as --from x=1,y=0 (the unknowns and their start values)")
+    if isinstance(expr, str) and expr.endswith(".adl"):
+        return fixed, start, _graph_or_file(expr)
+    return fixed, start, as_graph(expr, {**fixed, **start})
+
+
+def _layout(graphs: list[Graph], start: Mapping[str, Any], fixed: Mapping[str, Any]) -> Any:
+    from .answers.objective import layout_of
+    from .errors import UsageError
+
+    inputs = {name for graph in graphs for name in graph.inputs}
+    unused = [name for name in start if name not in inputs]
+    if unused:
+        shown = ", ".join(dict.fromkeys(name for graph in graphs for name in graph.inputs)) or "none"
+        raise UsageError(f"{', '.join(unused)}: not an input of the problem (its inputs: {shown})")
+    return layout_of(graphs, start, fixed)
+
+
+def _renamed(graph: Graph, names: Sequence[str], text: str) -> Graph:
+    """The graph with its outputs named as the user wrote the equations ('cos(x) = x')."""
+    outputs = tuple((name, node) for name, (_, node) in zip(names, graph.outputs, strict=True))
+    renamed = Graph(outputs, graph.inputs, graph.order, graph.shapes, text, graph.name, graph.declared,
+                    graph.definitions)  # fmt: skip
+    return renamed
+
+
 def _graph_or_file(expr: Graph | str) -> Graph:
     if isinstance(expr, str) and expr.endswith(".adl"):
         from pathlib import Path
@@ -450,9 +555,11 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "minimize",
     "parse",
     "propagate",
     "plot_data",
+    "solve",
     "taylor",
     "vjp",
 ]

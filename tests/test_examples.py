@@ -96,8 +96,20 @@ def custom_op(capsys: pytest.CaptureFixture[str]) -> None:
     assert differences["max_error"] < 1e-8
 
 
+def rosenbrock100(capsys: pytest.CaptureFixture[str]) -> None:
+    x = np.array(json.loads((EXAMPLES / "rosenbrock100_start.json").read_text()))
+    found = run(capsys, "grad", "rosenbrock100.adl", f"x=@{EXAMPLES / 'rosenbrock100_start.json'}")
+    a, b = x[0::2], x[1::2]  # the 50 pairs (x[2i-1], x[2i])
+    expected = np.empty(100)
+    expected[0::2] = -400 * a * (b - a**2) - 2 * (1 - a)
+    expected[1::2] = 200 * (b - a**2)
+    assert found["value"] == pytest.approx(50 * 24.2)
+    np.testing.assert_allclose(found["gradient"]["x"], expected, rtol=1e-13)
+
+
 CASES = {
     "rosenbrock.adl": rosenbrock,
+    "rosenbrock100.adl": rosenbrock100,
     "mlp.adl": mlp,
     "least_squares.adl": least_squares,
     "pendulum.adl": pendulum,

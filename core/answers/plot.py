@@ -82,7 +82,7 @@ class PlotData(Answer):
             "range": list(self.interval),
             "points": len(self.x),
             "order": self.order,
-            "x": self.x.tolist(),
+            "grid": self.x.tolist(),
         }
         for name, values in self.series.items():  # a gap is null: NaN is not JSON
             document[name] = [v if v == v else None for v in values.tolist()]

@@ -42,6 +42,8 @@ COMMANDS = [
     "graph",
     "propagate",
     "plot",
+    "minimize",
+    "solve",
 ]
 
 
@@ -82,6 +84,11 @@ def cases(tmp_path: Path) -> list[list[str]]:
         ["propagate", p, "--at", "p=[2,0.5]±[0.1,0.01]", "--mc", "50"],
         ["plot", "x^3 - 3*x", "--x", "-3:3", "--critical", "--order", "2"],
         ["plot", "tan(x)*y", "--x", "x=-3:3", "--at", "y=2", "--points", "50"],
+        ["minimize", "(x - 1)^2 + (y + 2)^2", "--from", "x=0,y=0"],
+        ["minimize", "x + y", "--from", "x=0,y=0", "--subject-to", "x^2 + y^2 <= 1", "--bounds", "x=-1:1"],
+        ["minimize", ROSENBROCK, "--from", R_AT],
+        ["solve", "x^2 + y^2 - 4, x - y", "--from", "x=1,y=0"],
+        ["solve", "cos(x) = x", "--from", "x=1"],
     ]
 
 

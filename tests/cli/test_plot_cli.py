@@ -32,7 +32,7 @@ def gaps(values: list[float | None]) -> np.ndarray:
 # --- the data --------------------------------------------------------------------------------
 def test_json_has_sin_and_its_derivatives(capsys: pytest.CaptureFixture[str]) -> None:
     document = plot_json(["sin(x)", "--x", "0:7", "--order", "2"], capsys)
-    x = np.array(document["x"])
+    x = np.array(document["grid"])
     assert document["points"] == len(x) == 201 and document["range"] == [0.0, 7.0]
     assert np.array_equal(x, np.linspace(0, 7, 201))
     np.testing.assert_allclose(document["f"], np.sin(x), rtol=1e-13, atol=1e-13)
@@ -44,7 +44,7 @@ def test_json_has_sin_and_its_derivatives(capsys: pytest.CaptureFixture[str]) ->
 
 def test_json_of_a_cubic_with_a_named_range_and_a_fixed_input(capsys: pytest.CaptureFixture[str]) -> None:
     document = plot_json(["x^3 + y", "--x", "x=-3:3", "--at", "y=1", "--points", "13"], capsys)
-    x = np.array(document["x"])
+    x = np.array(document["grid"])
     np.testing.assert_allclose(document["f"], x**3 + 1, rtol=1e-14)
     np.testing.assert_allclose(document["df"], 3 * x**2, rtol=1e-14)
     assert document["at"] == {"y": 1.0} and "d2f" not in document
@@ -60,7 +60,7 @@ def test_a_one_input_range_needs_no_name_when_the_others_are_fixed(
 
 def test_json_gaps_are_null(capsys: pytest.CaptureFixture[str]) -> None:
     document = plot_json(["sqrt(x)", "--x", "-1:1"], capsys)
-    f, x = gaps(document["f"]), np.array(document["x"])
+    f, x = gaps(document["f"]), np.array(document["grid"])
     assert all(v is None for v, t in zip(document["f"], x, strict=True) if t < 0)
     np.testing.assert_allclose(f[x >= 0], np.sqrt(x[x >= 0]), rtol=1e-15)
     assert document["segments"]["f"] == [[100, 200]] and document["df"][100] is None  # f′(0) = inf
@@ -71,13 +71,13 @@ def test_json_gaps_are_null(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_json_segments_split_at_poles_and_jumps(capsys: pytest.CaptureFixture[str]) -> None:
     tan = plot_json(["tan(x)", "--x", "-3:3"], capsys)
-    x = tan["x"]
+    x = tan["grid"]
     pieces = [(x[a], x[b]) for a, b in tan["segments"]["f"]]
     assert len(pieces) == 3
     for pole in (-math.pi / 2, math.pi / 2):
         assert not any(a < pole < b for a, b in pieces)
     inverse = plot_json(["1/x", "--x", "-1:1", "-n", "200"], capsys)
-    assert [[inverse["x"][a] < 0, inverse["x"][b] < 0] for a, b in inverse["segments"]["f"]] == [
+    assert [[inverse["grid"][a] < 0, inverse["grid"][b] < 0] for a, b in inverse["segments"]["f"]] == [
         [True, True],
         [False, False],
     ]
