@@ -132,8 +132,9 @@ def expression_first(args: list[str]) -> list[str]:
         if arg == "--":
             return args
         name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
-        if arg.startswith("-") and arg != "-" and name in options and not _operator_follows(arg):
-            flag = getattr(options[name], "is_flag", False) or getattr(options[name], "count", False)
+        option = options.get(name)
+        if arg.startswith("-") and arg != "-" and option is not None and not _operator_follows(arg, option):
+            flag = getattr(option, "is_flag", False) or getattr(option, "count", False)
             attached = "=" in arg if arg.startswith("--") else len(arg) > 2
             i += 1 if flag or attached else 2
             continue
@@ -143,9 +144,21 @@ def expression_first(args: list[str]) -> list[str]:
     return args
 
 
-def _operator_follows(arg: str) -> bool:
-    # `-w^2`, `-a*x`: a short option's letter then an operator is no option value but an expression
-    return not arg.startswith("--") and len(arg) > 2 and arg[2] in "^*/+-@'<>=!)" and _parses(arg)
+def _operator_follows(arg: str, option: Any) -> bool:
+    """`-w^2`, `-a*x`, `-alpha*x`, `-mu*x`, `-sin(x)`: a short option's letter, then what cannot be
+    its value (an operator, a call; not a number for a number option) — an expression."""
+    if arg.startswith("--") or len(arg) <= 2 or not _parses(arg):
+        return False
+    value = arg[2:]
+    if value[0] in "^*/+-@'<>=!)" or any(c in value for c in "*^()'@<>!"):
+        return True
+    kind = getattr(getattr(option, "type", None), "name", "")
+    if kind in ("int", "integer", "float"):  # -k2 is --order 2; -kx is no order
+        try:
+            float(value)
+        except ValueError:
+            return True
+    return False
 
 
 class _FLAG:

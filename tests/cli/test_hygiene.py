@@ -423,3 +423,30 @@ def test_bad_digits_through_python_m_and_no_numpy_warnings(tmp_path: Path) -> No
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0 and "RuntimeWarning" not in done.stderr and "infinite" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "value"),
+    [
+        (["grad", "-alpha*x", "--at", "alpha=1,x=2"], -2.0),  # -a is --at, but 'lpha*x' is no point
+        (["grad", "-mu*x", "--at", "mu=1,x=2"], -2.0),  # -m is --mode
+        (["grad", "-sin(x)", "--at", "x=0"], -0.0),
+        (["grad", "-kx", "--at", "kx=2"], -2.0),  # -k takes a number: x is none
+        (["grad", "-w^2", "--at", "w=3"], -9.0),
+    ],
+)
+def test_an_expression_that_starts_like_a_short_option(
+    args: list[str], value: float, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    outcome = run_inprocess([*args, "--json"], capsys)
+    assert outcome.code == 0, outcome.stderr
+    assert json.loads(outcome.stdout)["value"] == value
+
+
+def test_a_short_option_with_its_value_attached_is_still_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    outcome = run_inprocess(["grad", "x^3", "-k2", "--at", "x=2", "--json"], capsys)
+    assert outcome.code == 0 and json.loads(outcome.stdout)["derivative"] == 12.0
