@@ -306,7 +306,9 @@ def plot_data(
     else:
         graph = parse(expr, shapes=plot_shapes(fixed)) if isinstance(expr, str) else as_graph(expr)
     name = plot.check_plottable(graph, variable, fixed)
-    sample = _plot_sampler(graph, name, fixed, order)
+    from .codegen.samplers import plot_sampler
+
+    sample = plot_sampler(graph, name, fixed, order)
     return plot.plot_data(graph.label, name, fixed, interval, points, order, sample, critical)
 
 
@@ -330,37 +332,6 @@ class _GivenOrScalar(Mapping):
 def plot_shapes(at: Mapping[str, Any]) -> Mapping[str, tuple[int, ...] | None]:
     """The shapes `plot_data` parses a text with: the values' in `at`, every other name a number."""
     return _GivenOrScalar(at)
-
-
-def _plot_sampler(graph: Graph, variable: str, at: dict[str, Any], order: int) -> Any:
-    """xs -> [f, f′, f″, f‴ or None] over the grid, the other inputs held at `at`."""
-    import numpy as np
-
-    if not graph.uses_arrays:  # one numpy plan computes f and every derivative over all the points
-        from .answers.plot import derivative_graph
-
-        compiled = compile(derivative_graph(graph, variable, order + 1))
-        names = compiled.variables
-
-        def columns(xs: Any) -> list[Any]:
-            return [xs if name == variable else np.full(xs.shape, float(at[name])) for name in names]
-
-        return lambda xs: list(compiled.table(0, columns(xs)))
-    # vector or matrix values: the engine's exact Hessian point by point (no f‴: the gaps of f″
-    # come from its neighbouring steps)
-    pointwise = compile(graph, wrt=[variable])
-
-    def sample(xs: Any) -> list[Any]:
-        found = np.full((3, len(xs)), np.nan)
-        for k, t in enumerate(xs.tolist()):
-            try:
-                value, gradient, hessian = pointwise.hessian(**at, **{variable: t})
-            except EvaluationError:
-                continue  # outside the domain: a gap
-            found[:, k] = value, gradient[variable], hessian[variable][variable]
-        return [*found, None]
-
-    return sample
 
 
 # --- optimisation and root finding: scipy with exact derivatives (answers/optimize.py, roots.py) ---
@@ -510,27 +481,10 @@ def propagate(
     from .answers.propagate import propagate as compute
 
     graph = as_graph(expr, at)
-    return compute(graph, at, uncertainty, covariance, correlation, order, samples, seed, _sampler(graph, at))
+    from .codegen.samplers import draw_sampler
 
-
-def _sampler(graph: Graph, at: Mapping[str, Any]) -> Any:
-    """Monte Carlo draws through adcalc's compiled numpy kernels (batch's path) when every input
-    and node is a scalar; None (one engine evaluation per draw) otherwise."""
-    if graph.uses_arrays or any(_shape(at.get(name, 0.0)) != () for name in graph.variables):
-        return None
-    from .codegen.compiled import compile_graph
-
-    compiled = compile_graph(graph)
-    index = {name: k for k, name in enumerate(graph.variables)}  # the Jacobian's columns start so
-
-    def run(draws: Any) -> Any:
-        import numpy as np
-
-        columns = [draws[:, index[name]].copy() for name in compiled.variables]
-        values = compiled.plan(0).run(columns).T  # (outputs, rows) -> (rows, outputs)
-        return values if columns else np.repeat(values, len(draws), axis=0)  # a constant: one row
-
-    return run
+    sampler = draw_sampler(graph, at)
+    return compute(graph, at, uncertainty, covariance, correlation, order, samples, seed, sampler)
 
 
 __all__ = [

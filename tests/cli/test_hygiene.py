@@ -445,7 +445,7 @@ def test_an_expression_that_starts_like_a_short_option(
     assert json.loads(outcome.stdout)["value"] == value
 
 
-def test_a_short_option_with_its_value_attached_is_still_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_short_option_with_its_value_attached_is_still_one(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
     outcome = run_inprocess(["grad", "x^3", "-k2", "--at", "x=2", "--json"], capsys)
