@@ -201,8 +201,8 @@ def check(
 
     from . import tables
 
-    if not tol > 0:  # NaN too
-        raise BadValue(f"--tol must be a positive number, got {tol}")
+    if not 0 < tol < float("inf"):  # NaN too; an infinite tolerance would pass every method
+        raise BadValue(f"--tol must be a positive finite number, got {tol}")
     point = parse_at(at)
     result = adcalc.check(load(expr, point), at=point, wrt=parse_names(wrt), tol=tol)
     tables.check(result, as_json)

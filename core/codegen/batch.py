@@ -214,7 +214,7 @@ def evaluate_rows(
     errors = dict(problems or {})
     for name, column in zip(run.variables, data, strict=True):
         for k in np.flatnonzero(np.isnan(column)):
-            errors.setdefault(int(k), f"missing value for {name}")
+            errors.setdefault(int(k), f"missing or NaN value for {name}")  # the readers make both NaN
     values = run.run(data, np.empty((len(run.outputs), rows))) if data else _constant_rows(run, rows)
     undefined = np.isnan(values[: len(roots)]).any(axis=0)  # any output's value
     if errors:

@@ -71,11 +71,11 @@ def test_engines_agree_on_a_messy_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert [r["error"] for r in arrow] == [
         "",
         "non-numeric value 'abc' for x",
-        "missing value for x",
+        "missing or NaN value for x",
         "expected 3 fields but found 2",
         "log(-1) is undefined",
         "",
-        "missing value for x",
+        "missing or NaN value for x",
         "",
     ]
     for a, p in zip(arrow, python, strict=True):
@@ -141,7 +141,7 @@ def test_jsonl_in_and_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert records[0] == {"id": "a", "value": 2.0, "d_x": 2.0, "d_y": 1.0, "error": None}
     assert records[1]["error"].startswith("invalid JSON") and records[1]["value"] is None
     assert records[2]["error"] == "non-numeric value true for y"
-    assert records[3]["error"] == "missing value for y"
+    assert records[3]["error"] == "missing or NaN value for y"
     assert outcome.code == 1
 
 

@@ -147,7 +147,7 @@ def test_evaluate_rows_marks_missing_and_undefined_rows() -> None:
     assert rows.failed.tolist() == [False, True, True, False, True]
     assert rows.errors == {
         1: "log(-1) is undefined",
-        2: "missing value for x",
+        2: "missing or NaN value for x",
         4: "non-numeric value 'a' for y",
     }
     assert rows.values[:, 0].tolist() == [0.0, 2.0, 0.0]

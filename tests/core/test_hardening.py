@@ -84,3 +84,10 @@ def test_the_caret_points_at_the_column_whatever_control_characters_come_before(
             assert shown[-1].index("^") == shown[-2].index("?")  # caret under the bad character
         else:
             raise AssertionError(text)
+
+
+def test_check_refuses_an_infinite_tolerance() -> None:
+    from tests.cli.helpers import run_subprocess
+
+    done = run_subprocess(["check", "x^2", "--at", "x=1", "--tol", "inf"])
+    assert done.code == 2 and "positive finite number" in done.stderr
