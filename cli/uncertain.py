@@ -8,10 +8,10 @@ expression does. Free of typer: the parsing is tested on its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from adcalc.errors import AdcalcError, BadValue, Span
+from adcalc.text import top_level_pieces
 
 from .values import parse_at, parse_value, reword
 
@@ -21,22 +21,6 @@ def _located(detail: str, text: str, start: int, end: int, flag: str = "--at") -
     error = BadValue(detail, Span(1, start + 1, 1, max(end, start + 1) + 1, flag))
     error.source = text  # type: ignore[attr-defined]  # what actions.fail shows the caret under
     return error
-
-
-def _pieces(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, piece) of the comma-separated pieces outside brackets, blanks kept (for carets)."""
-    depth, start = 0, 0
-    for index, char in enumerate(text):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            if text[start:index].strip():
-                yield start, text[start:index]
-            start = index + 1
-    if text[start:].strip():  # the last piece, or an unclosed bracket's (parse_value says what is wrong)
-        yield start, text[start:]
 
 
 def _separator(piece: str) -> tuple[int, int] | None:
@@ -59,7 +43,7 @@ def parse_uncertain_at(items: list[str] | None) -> tuple[dict[str, Any], dict[st
     point: dict[str, Any] = {}
     uncertainty: dict[str, Any] = {}
     for item in items or []:
-        for offset, piece in _pieces(item):
+        for offset, piece in top_level_pieces(item):
             name, equals, rest = piece.partition("=")
             left = offset + len(piece) - len(piece.lstrip())
             if not equals or not name.strip().isidentifier():

@@ -45,17 +45,9 @@ def read_expression(argument: str) -> tuple[str, str | None]:
 
 def split_top_level(text: str, separator: str = ",") -> list[str]:
     """Split at separators outside brackets, so 'x=atan2(1,2),A=[[1,2]]' has two pieces."""
-    pieces, depth, start = [], 0, 0
-    for index, char in enumerate(text):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == separator and depth == 0:
-            pieces.append(text[start:index])
-            start = index + 1
-    pieces.append(text[start:])
-    return [piece.strip() for piece in pieces if piece.strip()]
+    from adcalc.text import top_level_pieces
+
+    return [piece.strip() for _, piece in top_level_pieces(text, separator)]
 
 
 def parse_at(items: list[str] | None, flag: str = "--at") -> dict[str, Any]:

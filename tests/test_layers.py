@@ -31,6 +31,7 @@ LAYERS: dict[str, float] = {
     "adcalc.ops": 3,
     "adcalc.ir": 2,
     "adcalc.errors": 1,
+    "adcalc.text": 1,  # splitting option text: no imports
 }
 EXCEPTIONS = {("adcalc.ops.custom", "adcalc.engine.forward"), ("adcalc.ops.custom", "adcalc.engine.reverse")}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import AdcalcError, BadValue, Span, UsageError
 from ..ir.graph import Graph
+from ..text import top_level_pieces
 
 RELATIONS = ("<=", ">=", "==", "<", ">", "=")  # two-character ones first
 SIGN = {"<=": -1.0, "<": -1.0, ">=": 1.0, ">": 1.0, "==": 0.0, "=": 0.0}
@@ -114,7 +115,7 @@ def equations(text: str) -> tuple[str, list[str]]:
     if "\n" in text.strip() or ";" in text:
         return text, []
     parts, names = [], []
-    for part in _split_commas(text):
+    for _, part in top_level_pieces(text):
         pieces, operators, _ = top_level_relations(part)
         if not operators:
             parts.append(part.strip())
@@ -128,20 +129,6 @@ def equations(text: str) -> tuple[str, list[str]]:
         parts.append(f"({lhs}) - ({rhs})")
         names.append(f"{lhs} = {rhs}")
     return ", ".join(parts), names
-
-
-def _split_commas(text: str) -> list[str]:
-    pieces, depth, start = [], 0, 0
-    for index, char in enumerate(text):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            pieces.append(text[start:index])
-            start = index + 1
-    pieces.append(text[start:])
-    return [piece for piece in pieces if piece.strip()]
 
 
 # --- bounds -----------------------------------------------------------------------------------
