@@ -23,15 +23,9 @@ def read_expression(argument: str) -> tuple[str, str | None]:
             raise UsageError("no expression on standard input")
         return text, "<stdin>"
     if argument.endswith(".adl"):  # a program (adcalc.parse compiles it by its name)
-        from pathlib import Path  # here, not at the top: pathlib costs start-up time
+        from adcalc.api import read_program
 
-        path = Path(argument)
-        if not path.is_file():
-            raise UsageError(f"no such file: {argument}")
-        try:
-            return path.read_text(encoding="utf-8"), argument
-        except UnicodeDecodeError as problem:
-            raise UsageError(f"{argument} is not UTF-8 text (byte {problem.start})") from None
+        return read_program(argument), argument
     if "/" in argument and not any(c in argument for c in "()*+^ "):  # a path, not a formula
         from pathlib import Path
 

@@ -35,20 +35,24 @@ def parse(text: str, name: str | None = None, shapes: Mapping[str, Any] | None =
     return parse_program(text, name, shapes)
 
 
-class _Scalars(Mapping):
-    """Shapes for free names when each is one number per row: `batch`, `compile`, g(x)."""
+class _GivenOrScalar(Mapping):
+    """Shapes of free names: a given value's shape, else one number (a batch column's cell, a
+    plotted input; a name still missing is reported as such when the graph is evaluated)."""
 
-    def __getitem__(self, name: str) -> tuple[int, ...]:
-        return ()
+    def __init__(self, given: Mapping[str, tuple[int, ...] | None]) -> None:
+        self.given = given
+
+    def __getitem__(self, name: str) -> tuple[int, ...] | None:
+        return self.given.get(name, ())
 
     def __iter__(self) -> Any:
-        return iter(())
+        return iter(self.given)
 
     def __len__(self) -> int:
-        return 0
+        return len(self.given)
 
 
-SCALARS: Mapping[str, tuple[int, ...]] = _Scalars()
+SCALARS: Mapping[str, tuple[int, ...] | None] = _GivenOrScalar({})  # batch, compile, g(x): numbers
 
 
 def shapes_of(at: Mapping[str, Any]) -> dict[str, tuple[int, ...] | None]:
@@ -312,26 +316,9 @@ def plot_data(
     return plot.plot_data(graph.label, name, fixed, interval, points, order, sample, critical)
 
 
-class _GivenOrScalar(Mapping):
-    """Shapes of free names for a plot: a given value's shape, else a number (the plotted input is
-    one, and any other name is missing and is reported as such)."""
-
-    def __init__(self, at: Mapping[str, Any]) -> None:
-        self.given = shapes_of(at)
-
-    def __getitem__(self, name: str) -> tuple[int, ...] | None:
-        return self.given.get(name, ())
-
-    def __iter__(self) -> Any:
-        return iter(self.given)
-
-    def __len__(self) -> int:
-        return len(self.given)
-
-
 def plot_shapes(at: Mapping[str, Any]) -> Mapping[str, tuple[int, ...] | None]:
     """The shapes `plot_data` parses a text with: the values' in `at`, every other name a number."""
-    return _GivenOrScalar(at)
+    return _GivenOrScalar(shapes_of(at))
 
 
 # --- optimisation and root finding: scipy with exact derivatives (answers/optimize.py, roots.py) ---
@@ -439,20 +426,24 @@ def _renamed(graph: Graph, names: Sequence[str], text: str) -> Graph:
     return renamed
 
 
+def read_program(path_text: str) -> str:
+    """The text of a .adl file; UsageError when it is missing or not UTF-8."""
+    from pathlib import Path  # here, not at the top: pathlib costs start-up time
+
+    from .errors import UsageError
+
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageError(f"no such file: {path_text}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as problem:
+        raise UsageError(f"{path_text} is not UTF-8 text (byte {problem.start})") from None
+
+
 def _graph_or_file(expr: Graph | str) -> Graph:
     if isinstance(expr, str) and expr.endswith(".adl"):
-        from pathlib import Path
-
-        from .errors import UsageError
-
-        path = Path(expr)
-        if not path.is_file():
-            raise UsageError(f"no such file: {expr}")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as problem:
-            raise UsageError(f"{expr} is not UTF-8 text (byte {problem.start}): {problem.reason}") from None
-        return parse(text, expr)
+        return parse(read_program(expr), expr)
     return parse(expr, shapes=SCALARS) if isinstance(expr, str) else as_graph(expr)
 
 

@@ -68,12 +68,12 @@ def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Deri
     taken = set(graph.variables)
     output = graph.outputs[0][0] if graph.declared and graph.outputs[0][0].isidentifier() else "f"
     labels = [derivative_name(output, name, order) for name in names]
+    # after binding lines a result is named (`∂f/∂x = ...` reads plainly); alone, it is bare
+    named = {name: to_text(graphs[name], taken, [label]) for name, label in zip(names, labels, strict=True)}
     text = {}
     for name, label in zip(names, labels, strict=True):
-        text[name] = to_text(graphs[name], taken)
-        if "\n" in text[name]:  # after binding lines the result is named: `∂f/∂x = ...` reads plainly
-            text[name] = to_text(graphs[name], taken, [label])
-    program = to_text(list(graphs.values()), taken, labels)
+        text[name] = named[name] if "\n" in named[name] else named[name].removeprefix(f"{label} = ")
+    program = named[names[0]] if len(names) == 1 else to_text(list(graphs.values()), taken, labels)
     return Derivative(graph.label, names, graphs, text, order, program)
 
 
