@@ -86,13 +86,6 @@ class Graph:
         return self.shapes.get(n, ())
 
 
-def formula(root: Node, source: str, name: str | None = None) -> Graph:
-    """The graph of a one-line formula: one output, inputs in order of first appearance."""
-    order = tuple(topological_order(root))
-    inputs = {n.payload: None for n in order if n.op == "var"}
-    return Graph(((source.strip(), root),), inputs, order, {}, source, name)
-
-
 def combine(graphs: list[Graph]) -> Graph:
     """Several one-output graphs as one graph with all their outputs (a Jacobian's rows)."""
     if len(graphs) == 1:
