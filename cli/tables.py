@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render import Grid, _escape, answer_json, console, number, point_text, print_json, show, warn
+from .render import (
+    Grid,
+    _escape,
+    answer_json,
+    console,
+    expression_text,
+    number,
+    point_text,
+    print_json,
+    show,
+    warn,
+)
 
 
 def _table(title: str, *columns: str, left: tuple[str, ...] = (), whole: tuple[str, ...] = ()) -> Grid:
@@ -15,8 +26,7 @@ def _table(title: str, *columns: str, left: tuple[str, ...] = (), whole: tuple[s
 
 def _head(result: Any, width: int = 100, shown: int = 6) -> str:
     """f = ..., the point and the value; long expressions and points are shortened."""
-    text = " ".join(result.expression.split())
-    text = text if len(text) <= width else text[: width - 1] + "…"
+    text = expression_text(result.expression, width)
     items = list(result.at.items())
     at = point_text(dict(items[:shown]))
     at += f", … ({len(items)} values)" if len(items) > shown else ""
@@ -111,7 +121,8 @@ def taylor(result: Any, as_json: bool) -> None:
     if as_json:
         return answer_json(result, "taylor")
     at = number(result.at[result.wrt])
-    title = f"[bold]f = {_escape(result.expression)}[/bold]\nTaylor series in {result.wrt} about {at}"
+    head = _escape(expression_text(result.expression))
+    title = f"[bold]f = {head}[/bold]\nTaylor series in {result.wrt} about {at}"
     table = _table(title, "k", "f_k = f⁽ᵏ⁾/k!", "f⁽ᵏ⁾")
     for k, (c, d) in enumerate(zip(result.coefficients, result.derivatives, strict=True)):
         table.add_row(str(k), number(c), number(d))

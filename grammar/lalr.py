@@ -74,6 +74,28 @@ class Parser:
             for _, length, children, callback, expand in tables["rules"]
         ]
         self.origins = [rule[0] for rule in tables["rules"]]
+        self.chains: dict[tuple[int, int, str], tuple[int, tuple[Any, ...]]] = {}
+
+    def _chain(self, below: int, top: int, kind: str) -> tuple[int, tuple[Any, ...]]:
+        """The run of one-child reductions from state `top` over `below` on lookahead `kind`.
+
+        An operand climbs the precedence ladder (atom, power, unary, product, sum) one
+        reduction per rung, and which rungs it climbs depends only on these three things; so
+        the run is found once per parser and then taken in one step: the state it ends in
+        and the methods it calls (the `?rule` rungs call none).
+        """
+        steps: list[Any] = []
+        while not (kind == END and top == self.end):
+            action = self.states[top].get(kind)
+            if action is None or action >= 0:
+                break
+            length, keep, callback, expand, inline = self.rules[-1 - action]
+            if length != 1 or keep is not None:
+                break
+            if not expand:
+                steps.append(_listed if inline else callback)
+            top = self.states[below][self.origins[-1 - action]]
+        return top, tuple(steps)
 
     def tokens(self, text: str) -> Any:
         """The tokens of the text, then the end marker; SyntaxProblem at a character nothing matches."""
@@ -100,6 +122,7 @@ class Parser:
     def parse(self, text: str) -> Any:
         """What the transformer's `start` method returns for the text; SyntaxProblem if it is not one."""
         states, rules, origins, end_state = self.states, self.rules, self.origins, self.end
+        chains = self.chains
         state_stack, values = [self.start], []
         previous = None
         for token in self.tokens(text):
@@ -118,9 +141,14 @@ class Parser:
                 rule = -1 - action  # reduce
                 length, keep, callback, expand, inline = rules[rule]
                 if length == 1 and keep is None:  # most reductions: one child, kept, in place
-                    if not expand:  # a `?rule` of one child passes it on as it is
-                        values[-1] = callback(values[-1]) if not inline else [values[-1]]
-                    state_stack[-1] = states[state_stack[-2]][origins[rule]]
+                    key = (state_stack[-2], state_stack[-1], kind)
+                    chain = chains.get(key)
+                    if chain is None:
+                        chain = chains[key] = self._chain(*key)
+                    top, steps = chain
+                    for step in steps:
+                        values[-1] = step(values[-1])
+                    state_stack[-1] = top
                 else:
                     if length:
                         children = values[-length:]
@@ -131,6 +159,10 @@ class Parser:
                     state_stack.append(states[state_stack[-1]][origins[rule]])
                 if kind == END and state_stack[-1] == end_state:
                     return values[-1]
+
+
+def _listed(value: Any) -> list[Any]:
+    return [value]
 
 
 def _reduce(

@@ -138,7 +138,10 @@ def scalar_output(point: Point, command: str = "a gradient") -> Node:
     graph = point.graph
     if len(graph.outputs) > 1:
         names = ", ".join(name for name, _ in graph.outputs)
-        raise UsageError(f"{command} needs one output, {graph.label} has {names}: use `adcalc jacobian`")
+        where = graph.label if graph.declared else "the text"  # a one-liner's label is its text
+        raise UsageError(
+            f"{command} needs one output; {where} has {len(graph.outputs)} ({names}): use `adcalc jacobian`"
+        )
     name, root = graph.outputs[0]
     if point.shape(root):
         from ..ir.shapes import show
