@@ -17,7 +17,7 @@ COMPARISONS = {symbol: name for name, symbol in _SYMBOLS.items()}  # "<" -> "lt"
 
 def token_span(token: Token, source_name: str | None = None) -> Span:
     """The span of one token."""
-    return Span(token.line, token.column, token.end_line, token.end_column, source_name)
+    return tuple.__new__(Span, (*token.place(), source_name))  # minus the named tuple's __new__ frame
 
 
 def scalar_call(

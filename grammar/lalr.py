@@ -10,31 +10,46 @@ child. Nothing here recurses, so nesting depth costs no stack.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
 from typing import Any
 
 END = "$END"
+_UNMATCHED = "_UNMATCHED"
+_NEWLINE = re.compile("\n")
 
 
 class Token(str):
-    """A token: its text, terminal name and place (1-based lines and columns, end exclusive)."""
+    """A token: its text, terminal name and place (offsets; 1-based lines and columns, end exclusive).
+
+    Lines and columns are worked out from the offsets when asked for (by a span or an error):
+    the lexer stores two offsets per token, the cheapest thing it can do 400,000 times.
+    """
 
     type: str
     start_pos: int
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    end_pos: int
+    starts: tuple[int, ...] | list[int] = (0,)  # offsets where the text's lines start
 
-    def __new__(
-        cls, kind: str, value: str, start: int, line: int, column: int, end_line: int, end_column: int
-    ) -> Token:
+    def __new__(cls, kind: str, value: str, start: int, end: int) -> Token:
         token = super().__new__(cls, value)
-        token.type, token.start_pos = kind, start
-        token.line, token.column, token.end_line, token.end_column = line, column, end_line, end_column
+        token.type, token.start_pos, token.end_pos = kind, start, end
         return token
+
+    def place(self) -> tuple[int, int, int, int]:
+        """(line, column, end line, end column)."""
+        starts, start, end = self.starts, self.start_pos, self.end_pos
+        if len(starts) == 1:  # a one-line text
+            return 1, start + 1, 1, end + 1
+        line, end_line = bisect.bisect_right(starts, start), bisect.bisect_right(starts, end)
+        return line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1
+
+    line = property(lambda self: self.place()[0])
+    column = property(lambda self: self.place()[1])
+    end_line = property(lambda self: self.place()[2])
+    end_column = property(lambda self: self.place()[3])
 
 
 class SyntaxProblem(Exception):
@@ -58,7 +73,8 @@ class Parser:
     """The LALR(1) automaton of a table made by generate.py, running one transformer."""
 
     def __init__(self, tables: dict[str, Any], transformer: Any) -> None:
-        self.scanner = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in tables["terminals"]))
+        terminals = [*tables["terminals"], (_UNMATCHED, "(?s:.)")]  # last: what no terminal matches
+        self.scanner = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in terminals))
         self.ignore = frozenset(tables["ignore"])
         self.states: list[dict[str, int]] = tables["states"]
         self.start, self.end = tables["start"], tables["end"]
@@ -99,25 +115,24 @@ class Parser:
 
     def tokens(self, text: str) -> Any:
         """The tokens of the text, then the end marker; SyntaxProblem at a character nothing matches."""
-        match, ignore = self.scanner.match, self.ignore
-        position, line, line_start, size = 0, 1, 0, len(text)
-        while position < size:
-            found = match(text, position)
-            if found is None:
-                raise SyntaxProblem(line, position - line_start + 1)
-            kind, end = found.lastgroup, found.end()
-            value = text[position:end]
-            newlines = value.count("\n")
-            start_column = position - line_start + 1
-            if newlines:
-                line_start = position + value.rindex("\n") + 1
-            if kind not in ignore:
-                end_column = end - line_start + 1
-                yield Token(kind, value, position, line, start_column, line + newlines, end_column)
-            line += newlines
-            position = end
-        column = position - line_start + 1
-        yield Token(END, "", position, line, column, line, column)
+        starts = [0, *(found.end() for found in _NEWLINE.finditer(text))]
+        # a one-line text keeps the class's starts; a longer one gets a class of its own (not a
+        # class attribute changed in place: tokens of an earlier text keep their own lines)
+        kind_of_token = Token if len(starts) == 1 else type("Token", (Token,), {"starts": starts})
+        ignore, new = self.ignore, str.__new__
+        for found in self.scanner.finditer(text):
+            kind = found.lastgroup
+            if kind in ignore:
+                continue
+            if kind == _UNMATCHED:
+                place = Token(kind, "", found.start(), found.start())
+                place.starts = starts
+                raise SyntaxProblem(place.line, place.column)
+            token = new(kind_of_token, found.group())
+            token.type = kind
+            token.start_pos, token.end_pos = found.span()
+            yield token
+        yield kind_of_token(END, "", len(text), len(text))
 
     def parse(self, text: str) -> Any:
         """What the transformer's `start` method returns for the text; SyntaxProblem if it is not one."""

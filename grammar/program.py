@@ -30,6 +30,7 @@ from .lalr import Parser, SyntaxProblem, Token, load
 
 Code = Any  # (Builder, env) -> Node | None
 _make = Builder.make  # called unbound in the hot closures: no bound method per call
+_span = functools.partial(tuple.__new__, Span)  # Span(...) without the named tuple's __new__ frame
 
 
 def _code(function: Code, span: Span | None) -> Code:
@@ -141,8 +142,17 @@ class ProgramCode:
         return _code(lambda b, env: env.get(name) or b.lookup(env, name, span), span)
 
     def _binary(self, op: str, left: Code, right: Code) -> Code:
+        """`left op right`: the commonest reduction of all, so apply() and Span.cover are inlined."""
         first, second = left.span, right.span  # every expression's code has a span
-        return apply(op, (left, right), first.cover(second) if first is not None else second)
+        # the left operand starts first and the right one ends last
+        span = second if first is None else _span((first[0], first[1], second[2], second[3], first[4]))
+        one, two = getattr(left, "depth", 0), getattr(right, "depth", 0)
+        depth = 1 + (one if one > two else two)
+        if depth > SHALLOW:
+            return Deep(op, (left, right), span, depth)
+        code = _code(lambda b, env: _make(b, op, (left(b, env), right(b, env)), span), span)
+        code.depth = depth
+        return code
 
     def add(self, left: Code, _: Token, right: Code) -> Code:
         return self._binary("add", left, right)
