@@ -372,6 +372,8 @@ def _tie_share(position: int) -> Rule:
 
     def rule(*args: Any) -> Any:
         *xs, out, d = args
+        if type(out) is float and xs[position] != out:  # not an extreme (or out is NaN): exactly 0
+            return 0.0  # without this, max of k numbers cost k² comparisons: 0.7 s for k = 1000
         count = eq(xs[0], out)
         for x in xs[1:]:
             count = count + eq(x, out)
