@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adcalc.errors import ParseError, Span
-from adcalc.grammar.builder import Builder, Function, ProgramError, Redefinition, Scope
+from adcalc.grammar.builder import Builder, Function, ProgramError, Redefinition, Scope, TooLarge
 from adcalc.ir.graph import Graph, Shape
 from adcalc.ops import custom
 from adcalc.ops.elementary import CONSTANTS
@@ -359,6 +359,11 @@ class ProgramCode:
         return statements
 
 
+# 4 MiB holds 10^6 DAG nodes written out (a sum of 5·10^5 terms, a power tower of 10^6: each about
+# 15 s to parse), and no hand-written formula or program comes near it.
+MAX_TEXT = 4 * 1024 * 1024
+
+
 @functools.cache
 def _parser() -> tuple[Parser, ProgramCode]:
     code = ProgramCode()
@@ -379,6 +384,8 @@ def parse_program(
     >>> parse_program("x*y, sin(x)+y").variables
     ('x', 'y')
     """
+    if len(text) > MAX_TEXT:  # refused before any work: parsing runs at ~10^5 tokens a second
+        raise TooLarge(f"the text has {len(text):,} characters; the documented limit is {MAX_TEXT:,}", None)
     parser, code = _parser()
     code.reset(source_name, text)
     enabled = gc.isenabled()

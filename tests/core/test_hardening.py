@@ -91,3 +91,37 @@ def test_check_refuses_an_infinite_tolerance() -> None:
 
     done = run_subprocess(["check", "x^2", "--at", "x=1", "--tol", "inf"])
     assert done.code == 2 and "positive finite number" in done.stderr
+
+
+def test_a_text_over_the_length_limit_is_refused_before_any_work() -> None:
+    import time
+
+    from adcalc.grammar.program import MAX_TEXT
+
+    text = "x+" * (MAX_TEXT // 2) + "x"
+    start = time.process_time()
+    try:
+        adcalc.parse(text)
+    except adcalc.AdcalcError as error:
+        assert "4,194,304" in str(error) and error.exit_code == 2
+    else:
+        raise AssertionError("a text over the limit was parsed")
+    assert time.process_time() - start < 0.5  # refused, not parsed: parsing it would take ~20 s
+
+
+def test_a_long_generated_sum_parses_and_differentiates_exactly() -> None:
+    # sum of x*i for i = 1..n: df/dx = n(n+1)/2, exact in floating point at this size
+    n = 20_000
+    graph = adcalc.parse("+".join(f"x*{i}" for i in range(1, n + 1)))
+    result = adcalc.gradient(graph, {"x": 0.5})
+    assert result.gradient["x"] == n * (n + 1) / 2
+    assert result.value == 0.5 * n * (n + 1) / 2
+
+
+def test_a_multi_line_text_reports_lines_and_columns_from_offsets() -> None:
+    try:
+        adcalc.parse("a = 1\n\n  b = a +\n    * 2\nb")
+    except adcalc.AdcalcError as error:
+        assert error.span is not None and (error.span.line, error.span.column) == (4, 5)
+    else:
+        raise AssertionError("a syntax error was accepted")
