@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ir.nodes import Node, const, node
+from . import algebra
 from ..ops.registry import register_kind
 from ..ops.scalar import SCALAR
 
@@ -73,7 +74,7 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
             return args[1]
         if values[1] == 0:
             return args[0]
-        return _fold_negation(name, args)
+        return _fold_negation(name, args) or algebra.total(name, *args, graph_apply)
     elif name == "sub":
         if values[1] == 0:
             return args[0]
@@ -81,7 +82,7 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
             return graph_apply("neg", args[1])
         if args[0] is args[1]:
             return const(0.0)
-        return _fold_negation(name, args)
+        return _fold_negation(name, args) or algebra.total(name, *args, graph_apply)
     elif name == "mul":
         for mine, other in ((0, 1), (1, 0)):
             if values[mine] == 1:
@@ -90,15 +91,15 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
                 return const(0.0)
             if values[mine] == -1:
                 return graph_apply("neg", args[other])
-        return _pull_negation(name, args)
+        return _pull_negation(name, args) or algebra.product(*args, graph_apply)
     elif name == "div":
         if values[1] == 1:
             return args[0]
         if values[0] == 0:
             return const(0.0)
-        return _pull_negation(name, args)
-    elif name == "neg" and args[0].op == "neg":
-        return args[0].inputs[0]
+        return _pull_negation(name, args) or algebra.quotient(*args, graph_apply)
+    elif name == "neg":
+        return args[0].inputs[0] if args[0].op == "neg" else algebra.negation(args[0], graph_apply)
     elif name == "pow":
         if values[1] == 1:
             return args[0]
