@@ -4,20 +4,21 @@ They run while reverse mode builds a derivative graph (see graphs.graph_apply), 
 folding and the exact identities, so `2*x^3` differentiates to `6*x^2`, not `3*x^2*2`:
 
 - products carry one numeric coefficient, on the left: c1*(c2*u) -> (c1*c2)*u, u*c -> c*u,
-  u*(c*v) -> (c*u)*v, -(c*u) -> (-c)*u, (c1*u)/c2 -> (c1/c2)*u when c1/c2 is exact;
+  u*(c*v) -> c*u*v, -(c*u) -> (-c)*u, (c1*u)/c2 -> (c1/c2)*u when c1/c2 is exact;
 - like terms combine, looking one sum deep: u + u -> 2*u, c1*u + c2*u -> (c1+c2)*u,
-  (a + c1*u) + c2*u -> a + (c1+c2)*u, u - u -> 0; a numeric term moves to the right end of a sum
-  and a negative coefficient becomes a minus sign: a + (-2)*u -> a - 2*u;
+  (a + c1*u) + c2*u -> a + (c1+c2)*u, u - u -> 0; 2 + u -> u + 2; a negative coefficient
+  becomes a minus sign: a + (-2)*u -> a - 2*u;
 - powers of one node: u*u -> u^2, u^a*u -> u^(a+1), u^a*u^b -> u^(a+b) for a, b > 0 with at least
   one an integer (so a NaN of a negative base with a fractional power stays NaN), a/u/u -> a/u^2;
-- quotients come out of products: a*(b/c) -> a*b/c; where(c, a, b) + where(c, d, e) ->
-  where(c, a + d, b + e) (the same branch is taken in both).
+- quotients come out of products: a*(b/c) -> a*b/c (b not a number other than ±1);
+  where(c, a, b) + where(c, d, e) -> where(c, a + d, b + e) (the same branch is taken in both).
 
 Each is O(1) and makes O(1) new nodes, so a derivative DAG stays linear in size. All are exact
-identities of real arithmetic and keep the values up to rounding, and NaN/inf where the original
-gives them, with one deliberate exception inherited from the symbolic-zero convention: a term
-that cancels (u - u, 2*u - 2*u, 0*u) is 0 even where u is inf or NaN. Every rewrite is
-element-wise, so it is shape-safe on array nodes (the coefficients are scalar constants).
+identities of real arithmetic: the values stay the same up to rounding (and overflow of a
+reassociated product, u^2 beyond 1e154 where a/u/u was finite), NaN and inf included, with one
+deliberate exception inherited from the symbolic-zero convention: a term that cancels (u - u,
+2*u - 2*u, like 0*u) is 0 even where u is inf or NaN. Every rewrite is element-wise, so it is
+shape-safe on array nodes (the coefficients are scalar constants).
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ def coefficient(n: Node) -> tuple[float, Node | None]:
         return -inner, rest
     if n.op == "div":
         inner, rest = _spine(n.inputs[0])
-        if inner != 1:  # (c*u)/v = c*(u/v); c/v = c*(1/v)
-            return inner, node("div", const(1.0) if rest is ONE else rest, n.inputs[1])
+        if inner != 1 and rest is not ONE:  # (c*u)/v = c*(u/v); c/v stays whole: it may be shared
+            return inner, node("div", rest, n.inputs[1])
         return 1.0, n
     return _spine(n)
 
@@ -136,12 +137,19 @@ def _powers(a: Node, b: Node, build: Build) -> Node | None:
 
 
 def _quotient_out(a: Node, b: Node, build: Build) -> Node | None:
-    # a*(n/d) -> (a*n)/d, (n/d)*b -> (n*b)/d: `2*x*y/t1` instead of `2*x*(1/t1*y)`
-    if b.op == "div":
+    # a*(n/d) -> (a*n)/d, (n/d)*b -> (n*b)/d: `2*x*y/t1` instead of `2*x*(1/t1*y)`. Not for a
+    # number n other than 1: c/d is often shared (dt*g/L in a loop), and its uses would each
+    # print c again instead of the one binding
+    if b.op == "div" and _pulls(b.inputs[0]):
         return build("div", build("mul", a, b.inputs[0]), b.inputs[1])
-    if a.op == "div":
+    if a.op == "div" and _pulls(a.inputs[0]):
         return build("div", build("mul", a.inputs[0], b), a.inputs[1])
     return None
+
+
+def _pulls(numerator: Node) -> bool:
+    value = _number(numerator)
+    return value is None or abs(value) == 1
 
 
 def quotient(a: Node, b: Node, build: Build) -> Node | None:
@@ -184,10 +192,13 @@ def total(name: str, a: Node, b: Node, build: Build) -> Node | None:
         if combined is not None:
             return combined
     if a.op == "where" and b.op == "where" and a.inputs[0] is b.inputs[0]:
-        condition = a.inputs[0]
-        return build("where", condition, *(build(name, x, y) for x, y in zip(a.inputs[1:], b.inputs[1:])))
+        branches = (build(name, x, y) for x, y in zip(a.inputs[1:], b.inputs[1:], strict=True))
+        return build("where", a.inputs[0], *branches)
     if cb < 0:  # a + (-2)*u -> a - 2*u; a - (-3) -> a + 3
         return build("sub" if name == "add" else "add", a, scaled(-cb, rb, build))
+    if b.op == "div" and (_number(b.inputs[0]) or 0) < 0:  # a + -3/u -> a - 3/u
+        flipped = build("div", const(-b.inputs[0].payload), b.inputs[1])
+        return build("sub" if name == "add" else "add", a, flipped)
     if name == "add" and ca < 0:  # (-2)*u + b -> b - 2*u
         return build("sub", b, scaled(-ca, ra, build))
     if name == "add" and ra is ONE:  # 2 + u -> u + 2: the number last, as polynomials are written
@@ -196,8 +207,9 @@ def total(name: str, a: Node, b: Node, build: Build) -> Node | None:
 
 
 def _into_sum(a: Node, c: float, rest: Node | None, build: Build) -> Node | None:
-    # (p ± q) + c*rest: combine with q or p when one of them is a multiple of rest; or, for a plain
-    # number, move it past a sum ending in a number: (p + 2) + u -> (p + u) + 2
+    # (p ± q) + c*rest: combine with q or p when one of them is a multiple of rest. (Moving a number
+    # to the end of a longer sum, (p + 2) + u -> (p + u) + 2, would make a node per step where the
+    # sum p + 2 is shared, as in an unrolled loop: the text grew by a sixth on examples/pendulum.adl.)
     p, q = a.inputs
     inner = 1.0 if a.op == "add" else -1.0
     cq, rq = coefficient(q)
@@ -206,6 +218,4 @@ def _into_sum(a: Node, c: float, rest: Node | None, build: Build) -> Node | None
     cp, rp = coefficient(p)
     if rp is rest:
         return build(a.op, scaled(cp + c, rest, build), q)
-    if rq is ONE and rest is not ONE:
-        return build(a.op, build("add", p, scaled(c, rest, build)), q)
     return None

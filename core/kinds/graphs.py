@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..ir.nodes import Node, const, node
-from . import algebra
 from ..ops.registry import register_kind
 from ..ops.scalar import SCALAR
+from . import algebra
 
 
 def as_node(value: Any) -> Node:
@@ -131,6 +131,11 @@ def _pull_negation(name: str, args: tuple[Node, ...]) -> Node | None:
         negations = sum(a.op == "neg" for a in args)
         return product if negations == 2 else graph_apply("neg", product)
     return None
+
+
+def rewritten(name: str, inputs: tuple[Node, ...]) -> Node | None:
+    """The simpler node for op `name` on these nodes, or None when no rule applies."""
+    return _simplify(name, inputs)
 
 
 def graph_apply(name: str, *args: Any) -> Node:
