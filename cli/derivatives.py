@@ -137,8 +137,28 @@ def taylor(
     tables.taylor(adcalc.taylor(load(expr, point), at=point, order=order, wrt=names and names[0]), as_json)
 
 
+DiffFormatOpt = Annotated[
+    str, typer.Option("--format", "-f", help="text (adcalc reads it back) or latex (for a report).")
+]
+SimplifyOpt = Annotated[
+    str,
+    typer.Option(
+        "--simplify",
+        help="local: cheap rewrites as the graph is built (6*x^2, 2*x, x^2), linear cost; "
+        "sympy: then SymPy's simplify (pip install 'adcalc[sympy]'), any cost.",
+    ),
+]
+
+
 @app.command()
-def diff(expr: ExprArg, wrt: WrtOpt = None, order: OrderOpt = 1, as_json: JsonOpt = False) -> None:
+def diff(
+    expr: ExprArg,
+    wrt: WrtOpt = None,
+    order: OrderOpt = 1,
+    form: DiffFormatOpt = "text",
+    simplify: SimplifyOpt = "local",
+    as_json: JsonOpt = False,
+) -> None:
     """Symbolic derivative as an adcalc expression: [cyan]adcalc diff 'sin(x)*y' --wrt x[/cyan].
 
     Shared subexpressions are printed once, as lines 't1 = ...' before the result.
@@ -149,7 +169,12 @@ def diff(expr: ExprArg, wrt: WrtOpt = None, order: OrderOpt = 1, as_json: JsonOp
 
     if order < 1:
         raise BadValue(f"--order must be 1 or more, got {order}")
-    tables.derivative(adcalc.diff(load(expr), wrt=parse_names(wrt), order=order), as_json)
+    if form not in ("text", "latex"):
+        raise BadValue(f"--format must be text or latex, got {form!r}")
+    if simplify not in ("local", "sympy"):
+        raise BadValue(f"--simplify must be local or sympy, got {simplify!r}")
+    result = adcalc.diff(load(expr), wrt=parse_names(wrt), order=order, simplify=simplify)
+    tables.derivative(result, as_json, latex=form == "latex")
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render import Grid, _escape, answer_json, console, number, point_text, print_json, show, warn
+from .render import Grid, _escape, answer_json, console, document, number, point_text, print_json, show, warn
 
 
 def _table(title: str, *columns: str, left: tuple[str, ...] = (), whole: tuple[str, ...] = ()) -> Grid:
@@ -133,11 +133,20 @@ def _power(k: int) -> str:
     return str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
-def derivative(result: Any, as_json: bool) -> None:
-    """Plain text that parses back; one variable prints the bare expression."""
-    if as_json:
-        return answer_json(result, "diff")
+def derivative(result: Any, as_json: bool, latex: bool = False) -> None:
+    """Plain text that parses back, one variable the bare expression; or LaTeX (--json: a "latex" key)."""
     import sys
+
+    if as_json:
+        if not latex:
+            return answer_json(result, "diff")
+        doc = document(result, "diff")
+        warnings = doc.pop("warnings")
+        print_json({**doc, "latex": result.latex(), "warnings": warnings})  # warnings stay last
+        return warn(result)
+    if latex:
+        sys.stdout.write(result.latex() + "\n")
+        return warn(result)
 
     if len(result.wrt) == 1:
         sys.stdout.write(result.text[result.wrt[0]] + "\n")

@@ -202,15 +202,19 @@ def derivative(expr: Graph | str, at: Mapping[str, Any], order: int, wrt: str | 
     return compute(as_graph(expr, at), at, order, wrt)
 
 
-def diff(expr: Graph | str, wrt: Sequence[str] | None = None, order: int = 1) -> Any:
-    """Partial derivatives as simplified graphs and text that parses back.
+def diff(
+    expr: Graph | str, wrt: Sequence[str] | None = None, order: int = 1, simplify: str = "local"
+) -> Any:
+    """Partial derivatives as simplified graphs and text that parses back (`.latex()` as LaTeX).
 
-    >>> adcalc.diff("sin(x)*y", wrt=["x"]).text["x"]
-    'cos(x)*y'
+    simplify="sympy" hands each derivative to SymPy's simplify (the optional `sympy` extra).
+
+    >>> adcalc.diff("2*x^3").text["x"]
+    '6*x^2'
     """
     from .answers.diff import diff as compute
 
-    return compute(as_graph(expr), wrt, order)
+    return compute(as_graph(expr), wrt, order, simplify)
 
 
 def explain(

@@ -33,13 +33,14 @@ class Derivative(Answer):
     output: str = "f"  # the name the derivatives are named by: ∂f/∂x
     taken: frozenset[str] = frozenset()  # names binding lines must not take (the program's inputs)
 
-    def latex(self) -> str:
+    def latex(self, times: str = " ") -> str:
         """Every derivative as LaTeX: `\\frac{\\partial f}{\\partial x} = ...`, bindings `t_{1} = ...`
-        first (an aligned environment when there is more than one line)."""
+        first (an aligned environment when there is more than one line); `times` between
+        juxtaposed factors (r" \\cdot " to mark every product)."""
         from .latex import derivative_latex, to_latex
 
         labels = [derivative_latex(self.output, name, self.order) for name in self.wrt]
-        return to_latex([self.graphs[name] for name in self.wrt], labels, set(self.taken))
+        return to_latex([self.graphs[name] for name in self.wrt], labels, set(self.taken), times)
 
     @property
     def sizes(self) -> dict[str, int]:
