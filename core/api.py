@@ -202,9 +202,7 @@ def derivative(expr: Graph | str, at: Mapping[str, Any], order: int, wrt: str | 
     return compute(as_graph(expr, at), at, order, wrt)
 
 
-def diff(
-    expr: Graph | str, wrt: Sequence[str] | None = None, order: int = 1, simplify: str = "local"
-) -> Any:
+def diff(expr: Graph | str, wrt: Sequence[str] | None = None, order: int = 1, simplify: str = "local") -> Any:
     """Partial derivatives as simplified graphs and text that parses back (`.latex()` as LaTeX).
 
     simplify="sympy" hands each derivative to SymPy's simplify (the optional `sympy` extra).

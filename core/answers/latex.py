@@ -85,7 +85,7 @@ def _product(a: Piece, b: Piece, times: str) -> Piece:
 
 
 def op_latex(n: Node, pieces: Sequence[Piece], times: str = " ") -> Piece:
-    """The LaTeX of node n whose inputs printed as `pieces`; `times` between juxtaposed factors
+    r"""The LaTeX of node n whose inputs printed as `pieces`; `times` between juxtaposed factors
     (r" \cdot " for readers that want every product marked, such as SymPy's LaTeX reader)."""
     op = n.op
     if op in ("add", "sub"):
@@ -150,7 +150,6 @@ SPECIAL = {
     "array": _array,
     "sqrt": lambda n, p: (rf"\sqrt{{{p[0][0]}}}", ATOM),
     "cbrt": lambda n, p: (rf"\sqrt[3]{{{p[0][0]}}}", ATOM),
-
     "abs": lambda n, p: (rf"\left|{p[0][0]}\right|", ATOM),
     "floor": lambda n, p: (rf"\left\lfloor {p[0][0]} \right\rfloor", ATOM),
     "ceil": lambda n, p: (rf"\left\lceil {p[0][0]} \right\rceil", ATOM),

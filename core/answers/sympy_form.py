@@ -97,7 +97,11 @@ class _ToSympy:
                 condition = args[0] if isinstance(args[0], s.logic.boolalg.Boolean) else s.Ne(args[0], 0)
                 done[n] = s.Piecewise((args[1], condition), (args[2], True))
             else:
-                raise UsageError(f"simplify sympy cannot take {n.op!r}: SymPy has no such function")
+                from ..ops.registry import OPS
+
+                definition = OPS.get(n.op)
+                called = (definition.extra.get("shown") if definition is not None else None) or n.op
+                raise UsageError(f"simplify sympy cannot take {called!r}: SymPy has no such function")
         return done[root]
 
 
@@ -157,6 +161,11 @@ class _FromSympy:
             return apply("eq", self.build(e.args[0]), 0.0)
         if e is s.true or e is s.false:
             return const(1.0 if e is s.true else 0.0)
+        if e.func is s.Abs and e.args[0].is_Pow and not e.args[0].exp.is_integer:
+            # |x^(2/3)| is |x|^(2/3) for real x: SymPy's principal power of a negative x is
+            # complex, adcalc's x^(2/3) there is NaN, so the power goes outside the abs
+            inner = e.args[0]
+            return self._power(s.Abs(inner.base), inner.exp)
         if e.func in self.functions:
             return apply(self.functions[e.func], *(self.build(a) for a in e.args))
         if e.func in self.reciprocal:
@@ -184,8 +193,9 @@ class _FromSympy:
         for factor in e.args:
             if factor.is_Pow and factor.exp.is_negative:
                 denominator.append(self._power(factor.base, -factor.exp))
-            elif factor.is_Rational and not _exact(factor):  # 2/3 * x -> 2*x/3
-                numerator.append(const(float(factor.p)))
+            elif factor.is_Rational and factor.q != 1:  # x/2, 2*x/3: SymPy's coefficient as a fraction
+                if factor.p != 1:
+                    numerator.append(const(float(factor.p)))
                 denominator.append(const(float(factor.q)))
             else:
                 numerator.append(self.build(factor))

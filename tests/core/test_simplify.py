@@ -132,4 +132,3 @@ def test_array_hessians_are_unchanged_by_the_rewrites() -> None:
     want = 8 * np.eye(3)
     want[0, 1] = want[1, 0] = 1.0
     assert np.allclose(result.matrix, want)
-
