@@ -111,15 +111,29 @@ def jacobian(
     tables.jacobian(result, as_json)
 
 
+TableFormatOpt = Annotated[
+    str, typer.Option("--format", "-f", help="table, or latex: a pmatrix for a report.")
+]
+
+
 @app.command()
-def hessian(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOpt = False) -> None:
+def hessian(
+    expr: ExprArg,
+    at: AtOpt = None,
+    wrt: WrtOpt = None,
+    form: TableFormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
     """Value, gradient and Hessian: [cyan]adcalc hessian 'x^2*y' --at x=1,y=2[/cyan]."""
     import adcalc
 
     from . import tables
 
+    if form not in ("table", "latex"):
+        raise BadValue(f"--format must be table or latex, got {form!r}")
     point = parse_at(at)
-    tables.hessian(adcalc.hessian(load(expr, point), at=point, wrt=parse_names(wrt)), as_json)
+    result = adcalc.hessian(load(expr, point), at=point, wrt=parse_names(wrt))
+    tables.hessian(result, as_json, latex=form == "latex")
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .render import Grid, _escape, answer_json, console, document, number, point_text, print_json, show, warn
@@ -77,8 +78,12 @@ def jacobian(result: Any, as_json: bool) -> None:
     warn(result)
 
 
-def hessian(result: Any, as_json: bool) -> None:
-    """Gradient, then the Hessian laid out as a matrix."""
+def hessian(result: Any, as_json: bool, latex: bool = False) -> None:
+    """Gradient, then the Hessian laid out as a matrix; or as LaTeX (--json: a "latex" key)."""
+    if latex:
+        from adcalc.answers.latex import hessian_latex
+
+        return with_latex(result, "hessian", hessian_latex(result), as_json)
     if as_json:
         return answer_json(result, "hessian")
     if result.elementwise:  # vector or matrix inputs: one row per element
@@ -133,20 +138,23 @@ def _power(k: int) -> str:
     return str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
+def with_latex(result: Any, command: str, latex: str, as_json: bool) -> None:
+    """--format latex: the LaTeX alone, or with --json the document with a "latex" key."""
+    if as_json:
+        doc = document(result, command)
+        warnings = doc.pop("warnings")
+        print_json({**doc, "latex": latex, "warnings": warnings})  # warnings stay last
+    else:
+        sys.stdout.write(latex + "\n")
+    warn(result)
+
+
 def derivative(result: Any, as_json: bool, latex: bool = False) -> None:
     """Plain text that parses back, one variable the bare expression; or LaTeX (--json: a "latex" key)."""
-    import sys
-
-    if as_json:
-        if not latex:
-            return answer_json(result, "diff")
-        doc = document(result, "diff")
-        warnings = doc.pop("warnings")
-        print_json({**doc, "latex": result.latex(), "warnings": warnings})  # warnings stay last
-        return warn(result)
     if latex:
-        sys.stdout.write(result.latex() + "\n")
-        return warn(result)
+        return with_latex(result, "diff", result.latex(), as_json)
+    if as_json:
+        return answer_json(result, "diff")
 
     if len(result.wrt) == 1:
         sys.stdout.write(result.text[result.wrt[0]] + "\n")
@@ -192,7 +200,6 @@ def trace(result: Any, as_json: bool) -> None:
 def check(result: Any, as_json: bool, shown: int = 6) -> None:
     """Methods × (error vs reverse mode, tolerance, verdict, evaluations, time), then the values;
     a failed method is named on standard error with the element that failed."""
-    import sys
 
     if as_json:
         answer_json(result, "check")

@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..ir.nodes import Node, topological_order
 from .printer import binding_prefix
@@ -218,3 +219,43 @@ def to_latex(
         return f"{rows[0][0]} = {rows[0][1]}"
     body = " \\\\\n".join(f"  {left} &= {right}" for left, right in rows)
     return f"\\begin{{aligned}}\n{body}\n\\end{{aligned}}"
+
+
+# --- answers as LaTeX -------------------------------------------------------------------------------
+
+
+def matrix_latex(rows: Sequence[Sequence[float]]) -> str:
+    """A pmatrix of numbers in full (their round-trip digits)."""
+    body = r" \\ ".join(" & ".join(number_latex(float(v))[0] for v in row) for row in rows)
+    return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
+
+
+def hessian_latex(result: Any) -> str:
+    """The value, gradient (a column) and Hessian of a Hessian answer as one aligned environment,
+    after comments naming the function, the point and the order of the rows; amsmath's limit of
+    10 matrix columns raised when there are more."""
+    if result.elementwise:
+        labels, gradient, matrix = list(result.labels), list(result.flat_gradient), result.matrix
+    else:
+        labels = list(result.hessian)
+        gradient = [result.gradient[name] for name in labels]
+        matrix = [[result.hessian[name][other] for other in labels] for name in labels]
+    point = ", ".join(f"{name} = {_shown(value)}" for name, value in result.at.items())
+    lines = [f"% f = {result.expression}" + (f" at {point}" if point else "")]
+    lines.append(f"% rows and columns: {', '.join(labels)}")
+    if len(labels) > 10:
+        lines.append(rf"\setcounter{{MaxMatrixCols}}{{{len(labels)}}}")
+    lines += [
+        r"\begin{aligned}",
+        rf"  f &= {number_latex(float(result.value))[0]} \\",
+        rf"  \nabla f &= {matrix_latex([[g] for g in gradient])} \\",
+        rf"  \nabla^{{2}} f &= {matrix_latex(matrix)}",
+        r"\end{aligned}",
+    ]
+    return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    if not hasattr(value, "ndim"):
+        return repr(value)
+    return str(value.tolist()) if value.size <= 10 else f"({'×'.join(map(str, value.shape))} array)"
