@@ -193,7 +193,12 @@ def diff(
 
 @app.command()
 def explain(
-    expr: ExprArg, at: AtOpt = None, mode: ModeOpt = None, direction: DirOpt = None, as_json: JsonOpt = False
+    expr: ExprArg,
+    at: AtOpt = None,
+    mode: ModeOpt = None,
+    direction: DirOpt = None,
+    form: TableFormatOpt = "table",
+    as_json: JsonOpt = False,
 ) -> None:
     """Evaluation trace, textbook style: [cyan]adcalc explain 'ln(x1)+x1*x2-sin(x2)' --at x1=2,x2=5[/cyan].
 
@@ -204,11 +209,14 @@ def explain(
 
     from . import tables
 
+    if form not in ("table", "latex"):
+        raise BadValue(f"--format must be table or latex, got {form!r}")
     point, mode = parse_at(at), mode_of(mode) or "reverse"
     seeds = direction_of(direction) if mode == "forward" else None
     with dir_flag():
-        result = adcalc.explain(load(expr, point), at=point, mode=mode, direction=seeds)
-    tables.trace(result, as_json)
+        expression = load(expr, point)
+        result = adcalc.explain(expression, at=point, mode=mode, direction=seeds, latex=form == "latex")
+    tables.trace(result, as_json, latex=form == "latex")
 
 
 TolOpt = Annotated[

@@ -163,8 +163,12 @@ def derivative(result: Any, as_json: bool, latex: bool = False) -> None:
     warn(result)
 
 
-def trace(result: Any, as_json: bool) -> None:
-    """The primal trace, then the adjoint or tangent trace."""
+def trace(result: Any, as_json: bool, latex: bool = False) -> None:
+    """The primal trace, then the adjoint or tangent trace; or one LaTeX array (--json: a "latex" key)."""
+    if latex:
+        from adcalc.answers.latex import trace_latex
+
+        return with_latex(result, "explain", trace_latex(result), as_json)
     if as_json:
         return answer_json(result, "explain")
     primal = _table(

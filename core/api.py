@@ -220,15 +220,17 @@ def explain(
     at: Mapping[str, Any],
     mode: str = "reverse",
     direction: Mapping[str, float] | None = None,
+    latex: bool = False,
 ) -> Any:
-    """The primal trace, then the adjoint (or tangent) trace, as the textbooks print them.
+    """The primal trace, then the adjoint (or tangent) trace, as the textbooks print them
+    (`latex=True`: names, expressions and rules as LaTeX, for answers.latex.trace_latex).
 
     >>> adcalc.explain("ln(x1) + x1*x2 - sin(x2)", at={"x1": 2, "x2": 5}).result["x1"]
     5.5
     """
     from .answers.explain import explain as compute
 
-    return compute(as_graph(expr, at), at, mode, direction)
+    return compute(as_graph(expr, at), at, mode, direction, latex)
 
 
 def check(

@@ -259,3 +259,21 @@ def _shown(value: Any) -> str:
     if not hasattr(value, "ndim"):
         return repr(value)
     return str(value.tolist()) if value.size <= 10 else f"({'×'.join(map(str, value.shape))} array)"
+
+
+def trace_latex(result: Any) -> str:
+    """An explain trace made with latex=True as one array: the primal rows, then the adjoint (or
+    tangent) rows, each `name = expression = value`, as Baydin et al. set theirs."""
+    point = ", ".join(f"{name} = {_shown(value)}" for name, value in result.at.items())
+    second = "Reverse adjoint trace" if result.mode == "reverse" else "Forward tangent trace"
+    lines = [f"% f = {result.expression}" + (f" at {point}" if point else ""), r"\begin{array}{lll}"]
+    lines.append(r"  \multicolumn{3}{l}{\text{Forward primal trace}} \\")
+    lines += [_trace_row(row["name"], row["expression"], row["value"]) for row in result.primal]
+    lines += [r"  \hline", rf"  \multicolumn{{3}}{{l}}{{\text{{{second}}}}} \\"]
+    lines += [_trace_row(row["name"], row["rule"], row["value"]) for row in result.derivative]
+    lines[-1] = lines[-1].removesuffix(r" \\")
+    return "\n".join([*lines, r"\end{array}"])
+
+
+def _trace_row(name: str, middle: str, value: float) -> str:
+    return rf"  {name} & = {middle} & = {number_latex(value)[0]} \\"

@@ -1,4 +1,4 @@
-"""diff --format latex, --simplify sympy and hessian --format latex from the command line."""
+"""diff --format latex, --simplify sympy, hessian and explain --format latex from the command line."""
 
 from __future__ import annotations
 
@@ -71,10 +71,36 @@ def test_hessian_latex_raises_the_column_limit_for_wide_matrices(capsys: pytest.
     assert lines[6].count("&") == 11 * 12 + 1 and lines[6].count(" 2 ") == 12
 
 
+def test_explain_latex_is_the_textbook_trace(capsys: pytest.CaptureFixture[str]) -> None:
+    # Baydin et al. (2018), tables 2 and 3: f = ln(x1) + x1*x2 - sin(x2) at (2, 5)
+    args = ["explain", "ln(x1) + x1*x2 - sin(x2)", "--at", "x1=2,x2=5", "--format", "latex"]
+    lines = run_inprocess(args, capsys).stdout.splitlines()
+    assert lines[:4] == [
+        "% f = ln(x1) + x1*x2 - sin(x2) at x1 = 2.0, x2 = 5.0",
+        r"\begin{array}{lll}",
+        r"  \multicolumn{3}{l}{\text{Forward primal trace}} \\",
+        r"  v_{-1} & = x_{1} & = 2 \\",
+    ]
+    assert r"  v_{1} & = \ln\left(v_{-1}\right) & = 0.6931471805599453 \\" in lines
+    assert (
+        r"  \bar{v}_{-1} & = \bar{v}_{-1} + \bar{v}_{1} \frac{\partial v_{1}}{\partial v_{-1}}"
+        r" = \bar{v}_{-1} + \bar{v}_{1} \cdot \frac{1}{v_{-1}} & = 5.5 \\" in lines
+    )
+    assert lines[-3:] == [
+        r"  \bar{x}_{1} & = \bar{v}_{-1} & = 5.5 \\",
+        r"  \bar{x}_{2} & = \bar{v}_{0} & = 1.7163378145367738",
+        r"\end{array}",
+    ]
+    forward = run_inprocess([*args, "--mode", "forward", "--dir", "x1=1"], capsys).stdout.splitlines()
+    assert r"  \dot{v}_{2} & = v_{0} \dot{v}_{-1} + v_{-1} \dot{v}_{0} & = 5 \\" in forward
+    assert forward[-2] == r"  \dot{v}_{5} & = \dot{v}_{4} - \dot{v}_{3} & = 5.5"  # ∂f/∂x1 = 1/x1 + x2
+
+
 @pytest.mark.parametrize(
     "args",
     [
         ["diff", "x^2", "--format", "png"],
+        ["explain", "x^2", "--at", "x=1", "--format", "latex", "--mode", "sideways"],
         ["diff", "x^2", "--simplify", "maxima"],
         ["hessian", "x^2", "--at", "x=1", "--format", "text"],
     ],

@@ -78,6 +78,7 @@ def cases(tmp_path: Path) -> list[list[str]]:
         ["diff", F, "--simplify", "sympy"],
         ["explain", F, "--at", F_AT],
         ["explain", F, "--at", F_AT, "--mode", "forward", "--dir", "x1=1"],
+        ["explain", F, "--at", F_AT, "--format", "latex"],
         ["check", F, "--at", F_AT],
         ["check", ROSENBROCK, "--at", R_AT],
         ["graph", F],
