@@ -112,7 +112,7 @@ def jacobian(
 
 
 TableFormatOpt = Annotated[
-    str, typer.Option("--format", "-f", help="table, or latex: a pmatrix for a report.")
+    str, typer.Option("--format", "-f", help="table, or latex for a report.")
 ]
 
 
@@ -159,7 +159,7 @@ SimplifyOpt = Annotated[
     typer.Option(
         "--simplify",
         help="local: cheap rewrites as the graph is built (6*x^2, 2*x, x^2), linear cost; "
-        "sympy: then SymPy's simplify (pip install 'adcalc[sympy]'), any cost.",
+        "sympy: then SymPy's simplify (pip install 'adcalc\\[sympy]'), any cost.",
     ),
 ]
 
