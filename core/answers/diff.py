@@ -1,8 +1,10 @@
 """Symbolic derivatives: reverse mode run on graph nodes, printed back as adcalc text.
 
 The derivative is a DAG built by the op rules themselves (see reverse.gradient_graph), simplified
-while it is built (constants folded, x*1, x+0, 0*x dropped), and printed with each shared
-subexpression bound once, so its text grows with the size of the derivative DAG, not of a tree.
+while it is built (constants folded, x*1, x+0, 0*x dropped, and the local rewrites of
+kinds/algebra.py: 6*x^2, not 3*x^2*2), and printed with each shared subexpression bound once, so
+its text grows with the size of the derivative DAG, not of a tree. As LaTeX: answers/latex.py;
+through SymPy's simplify: answers/sympy_form.py.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ shape-safe on array nodes (the coefficients are scalar constants).
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any
 
 from ..ir.nodes import Node, const, node
@@ -89,10 +88,13 @@ def scaled(c: float, rest: Node | None, build: Build, depth: int = DEPTH) -> Nod
 
 
 def _exact_quotient(a: float, b: float) -> float | None:
+    """a/b when the float quotient is exact (6/3, 1/4; not 1/3), in integers: no fractions import
+    on the start-up path."""
     if b == 0 or not (abs(a) < float("inf") and abs(b) < float("inf")):
         return None
     quotient = a / b
-    return quotient if Fraction(quotient) == Fraction(a) / Fraction(b) else None
+    (pa, qa), (pb, qb), (pc, qc) = a.as_integer_ratio(), b.as_integer_ratio(), quotient.as_integer_ratio()
+    return quotient if pc * qa * pb == qc * pa * qb else None
 
 
 # --- products and quotients ---------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Graph nodes as a kind of value: op rules applied to nodes build derivative graphs.
 
-Each construction folds constants and drops exact identities (x*1, x+0, 0*x), so derivative
-graphs stay small and readable. One rewrite keeps branches honest: a cotangent masked by `where`
+Each construction folds constants and drops exact identities (x*1, x+0, 0*x), then tries the
+local rewrites of algebra.py (coefficients, like terms, powers of one node), so derivative graphs
+stay small and readable. One rewrite keeps branches honest: a cotangent masked by `where`
 stays masked through the products and quotients applied to it, `where(c, g, 0) * d` becoming
 `where(c, g*d, 0)`, so a derivative that is NaN or inf in the branch not taken never turns the
 selected 0 into NaN. Note 0*x -> 0 assumes x finite: that is the symbolic-zero convention.
