@@ -111,15 +111,29 @@ def jacobian(
     tables.jacobian(result, as_json)
 
 
+TableFormatOpt = Annotated[
+    str, typer.Option("--format", "-f", help="table, or latex for a report.")
+]
+
+
 @app.command()
-def hessian(expr: ExprArg, at: AtOpt = None, wrt: WrtOpt = None, as_json: JsonOpt = False) -> None:
+def hessian(
+    expr: ExprArg,
+    at: AtOpt = None,
+    wrt: WrtOpt = None,
+    form: TableFormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
     """Value, gradient and Hessian: [cyan]adcalc hessian 'x^2*y' --at x=1,y=2[/cyan]."""
     import adcalc
 
     from . import tables
 
+    if form not in ("table", "latex"):
+        raise BadValue(f"--format must be table or latex, got {form!r}")
     point = parse_at(at)
-    tables.hessian(adcalc.hessian(load(expr, point), at=point, wrt=parse_names(wrt)), as_json)
+    result = adcalc.hessian(load(expr, point), at=point, wrt=parse_names(wrt))
+    tables.hessian(result, as_json, latex=form == "latex")
 
 
 @app.command()
@@ -137,8 +151,28 @@ def taylor(
     tables.taylor(adcalc.taylor(load(expr, point), at=point, order=order, wrt=names and names[0]), as_json)
 
 
+DiffFormatOpt = Annotated[
+    str, typer.Option("--format", "-f", help="text (adcalc reads it back) or latex (for a report).")
+]
+SimplifyOpt = Annotated[
+    str,
+    typer.Option(
+        "--simplify",
+        help="local: cheap rewrites as the graph is built (6*x^2, 2*x, x^2), linear cost; "
+        "sympy: then SymPy's simplify (pip install 'adcalc\\[sympy]'), any cost.",
+    ),
+]
+
+
 @app.command()
-def diff(expr: ExprArg, wrt: WrtOpt = None, order: OrderOpt = 1, as_json: JsonOpt = False) -> None:
+def diff(
+    expr: ExprArg,
+    wrt: WrtOpt = None,
+    order: OrderOpt = 1,
+    form: DiffFormatOpt = "text",
+    simplify: SimplifyOpt = "local",
+    as_json: JsonOpt = False,
+) -> None:
     """Symbolic derivative as an adcalc expression: [cyan]adcalc diff 'sin(x)*y' --wrt x[/cyan].
 
     Shared subexpressions are printed once, as lines 't1 = ...' before the result.
@@ -149,12 +183,22 @@ def diff(expr: ExprArg, wrt: WrtOpt = None, order: OrderOpt = 1, as_json: JsonOp
 
     if order < 1:
         raise BadValue(f"--order must be 1 or more, got {order}")
-    tables.derivative(adcalc.diff(load(expr), wrt=parse_names(wrt), order=order), as_json)
+    if form not in ("text", "latex"):
+        raise BadValue(f"--format must be text or latex, got {form!r}")
+    if simplify not in ("local", "sympy"):
+        raise BadValue(f"--simplify must be local or sympy, got {simplify!r}")
+    result = adcalc.diff(load(expr), wrt=parse_names(wrt), order=order, simplify=simplify)
+    tables.derivative(result, as_json, latex=form == "latex")
 
 
 @app.command()
 def explain(
-    expr: ExprArg, at: AtOpt = None, mode: ModeOpt = None, direction: DirOpt = None, as_json: JsonOpt = False
+    expr: ExprArg,
+    at: AtOpt = None,
+    mode: ModeOpt = None,
+    direction: DirOpt = None,
+    form: TableFormatOpt = "table",
+    as_json: JsonOpt = False,
 ) -> None:
     """Evaluation trace, textbook style: [cyan]adcalc explain 'ln(x1)+x1*x2-sin(x2)' --at x1=2,x2=5[/cyan].
 
@@ -165,11 +209,14 @@ def explain(
 
     from . import tables
 
+    if form not in ("table", "latex"):
+        raise BadValue(f"--format must be table or latex, got {form!r}")
     point, mode = parse_at(at), mode_of(mode) or "reverse"
     seeds = direction_of(direction) if mode == "forward" else None
     with dir_flag():
-        result = adcalc.explain(load(expr, point), at=point, mode=mode, direction=seeds)
-    tables.trace(result, as_json)
+        expression = load(expr, point)
+        result = adcalc.explain(expression, at=point, mode=mode, direction=seeds, latex=form == "latex")
+    tables.trace(result, as_json, latex=form == "latex")
 
 
 TolOpt = Annotated[

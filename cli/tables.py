@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .render import (
@@ -9,6 +10,7 @@ from .render import (
     _escape,
     answer_json,
     console,
+    document,
     expression_text,
     number,
     point_text,
@@ -87,8 +89,12 @@ def jacobian(result: Any, as_json: bool) -> None:
     warn(result)
 
 
-def hessian(result: Any, as_json: bool) -> None:
-    """Gradient, then the Hessian laid out as a matrix."""
+def hessian(result: Any, as_json: bool, latex: bool = False) -> None:
+    """Gradient, then the Hessian laid out as a matrix; or as LaTeX (--json: a "latex" key)."""
+    if latex:
+        from adcalc.answers.latex import hessian_latex
+
+        return with_latex(result, "hessian", hessian_latex(result), as_json)
     if as_json:
         return answer_json(result, "hessian")
     if result.elementwise:  # vector or matrix inputs: one row per element
@@ -144,11 +150,23 @@ def _power(k: int) -> str:
     return str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
-def derivative(result: Any, as_json: bool) -> None:
-    """Plain text that parses back; one variable prints the bare expression."""
+def with_latex(result: Any, command: str, latex: str, as_json: bool) -> None:
+    """--format latex: the LaTeX alone, or with --json the document with a "latex" key."""
+    if as_json:
+        doc = document(result, command)
+        warnings = doc.pop("warnings")
+        print_json({**doc, "latex": latex, "warnings": warnings})  # warnings stay last
+    else:
+        sys.stdout.write(latex + "\n")
+    warn(result)
+
+
+def derivative(result: Any, as_json: bool, latex: bool = False) -> None:
+    """Plain text that parses back, one variable the bare expression; or LaTeX (--json: a "latex" key)."""
+    if latex:
+        return with_latex(result, "diff", result.latex(), as_json)
     if as_json:
         return answer_json(result, "diff")
-    import sys
 
     if len(result.wrt) == 1:
         sys.stdout.write(result.text[result.wrt[0]] + "\n")
@@ -157,8 +175,12 @@ def derivative(result: Any, as_json: bool) -> None:
     warn(result)
 
 
-def trace(result: Any, as_json: bool) -> None:
-    """The primal trace, then the adjoint or tangent trace."""
+def trace(result: Any, as_json: bool, latex: bool = False) -> None:
+    """The primal trace, then the adjoint or tangent trace; or one LaTeX array (--json: a "latex" key)."""
+    if latex:
+        from adcalc.answers.latex import trace_latex
+
+        return with_latex(result, "explain", trace_latex(result), as_json)
     if as_json:
         return answer_json(result, "explain")
     primal = _table(
@@ -194,7 +216,6 @@ def trace(result: Any, as_json: bool) -> None:
 def check(result: Any, as_json: bool, shown: int = 6) -> None:
     """Methods × (error vs reverse mode, tolerance, verdict, evaluations, time), then the values;
     a failed method is named on standard error with the element that failed."""
-    import sys
 
     if as_json:
         answer_json(result, "check")

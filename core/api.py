@@ -202,15 +202,17 @@ def derivative(expr: Graph | str, at: Mapping[str, Any], order: int, wrt: str | 
     return compute(as_graph(expr, at), at, order, wrt)
 
 
-def diff(expr: Graph | str, wrt: Sequence[str] | None = None, order: int = 1) -> Any:
-    """Partial derivatives as simplified graphs and text that parses back.
+def diff(expr: Graph | str, wrt: Sequence[str] | None = None, order: int = 1, simplify: str = "local") -> Any:
+    """Partial derivatives as simplified graphs and text that parses back (`.latex()` as LaTeX).
 
-    >>> adcalc.diff("sin(x)*y", wrt=["x"]).text["x"]
-    'cos(x)*y'
+    simplify="sympy" hands each derivative to SymPy's simplify (the optional `sympy` extra).
+
+    >>> adcalc.diff("2*x^3").text["x"]
+    '6*x^2'
     """
     from .answers.diff import diff as compute
 
-    return compute(as_graph(expr), wrt, order)
+    return compute(as_graph(expr), wrt, order, simplify)
 
 
 def explain(
@@ -218,15 +220,17 @@ def explain(
     at: Mapping[str, Any],
     mode: str = "reverse",
     direction: Mapping[str, float] | None = None,
+    latex: bool = False,
 ) -> Any:
-    """The primal trace, then the adjoint (or tangent) trace, as the textbooks print them.
+    """The primal trace, then the adjoint (or tangent) trace, as the textbooks print them
+    (`latex=True`: names, expressions and rules as LaTeX, for answers.latex.trace_latex).
 
     >>> adcalc.explain("ln(x1) + x1*x2 - sin(x2)", at={"x1": 2, "x2": 5}).result["x1"]
     5.5
     """
     from .answers.explain import explain as compute
 
-    return compute(as_graph(expr, at), at, mode, direction)
+    return compute(as_graph(expr, at), at, mode, direction, latex)
 
 
 def check(

@@ -1,8 +1,10 @@
 """Symbolic derivatives: reverse mode run on graph nodes, printed back as adcalc text.
 
 The derivative is a DAG built by the op rules themselves (see reverse.gradient_graph), simplified
-while it is built (constants folded, x*1, x+0, 0*x dropped), and printed with each shared
-subexpression bound once, so its text grows with the size of the derivative DAG, not of a tree.
+while it is built (constants folded, x*1, x+0, 0*x dropped, and the local rewrites of
+kinds/algebra.py: 6*x^2, not 3*x^2*2), and printed with each shared subexpression bound once, so
+its text grows with the size of the derivative DAG, not of a tree. As LaTeX: answers/latex.py;
+through SymPy's simplify: answers/sympy_form.py.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ class Derivative(Answer):
     text: dict[str, str]
     order: int = 1
     program: str = ""  # every derivative as one text: shared bindings, then `∂f/∂x = ...` lines
+    output: str = "f"  # the name the derivatives are named by: ∂f/∂x
+    taken: frozenset[str] = frozenset()  # names binding lines must not take (the program's inputs)
+
+    def latex(self, times: str = " ") -> str:
+        """Every derivative as LaTeX: `\\frac{\\partial f}{\\partial x} = ...`, bindings `t_{1} = ...`
+        first (an aligned environment when there is more than one line); `times` between
+        juxtaposed factors (r" \\cdot " to mark every product)."""
+        from .latex import derivative_latex, to_latex
+
+        labels = [derivative_latex(self.output, name, self.order) for name in self.wrt]
+        return to_latex([self.graphs[name] for name in self.wrt], labels, set(self.taken), times)
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -47,8 +60,19 @@ class Derivative(Answer):
         }
 
 
-def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Derivative:
-    """The partial derivatives of a scalar graph as simplified graphs and parseable text."""
+SIMPLIFIERS = ("local", "sympy")
+
+
+def diff(
+    graph: Graph, wrt: Sequence[str] | None = None, order: int = 1, simplify: str = "local"
+) -> Derivative:
+    """The partial derivatives of a scalar graph as simplified graphs and parseable text.
+
+    simplify="local": the rewrites made while the graph is built (kinds/algebra.py), linear cost;
+    "sympy": then each derivative through SymPy's simplify (optional dependency, any cost).
+    """
+    if simplify not in SIMPLIFIERS:
+        raise UsageError(f"simplify must be local or sympy, got {simplify!r}")
     if len(graph.outputs) > 1:
         names = ", ".join(name for name, _ in graph.outputs)
         raise UsageError(f"diff takes one output, {graph.label} has {names}: try `adcalc jacobian`")
@@ -65,6 +89,10 @@ def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Deri
     graphs = {name: root for name in names}
     for _ in range(order):  # d^k/dx^k: differentiate the derivative graph again
         graphs = {name: gradient_graph(g, [name])[name] for name, g in graphs.items()}
+    if simplify == "sympy":
+        from .sympy_form import simplified
+
+        graphs = simplified(graphs)
     taken = set(graph.variables)
     output = graph.outputs[0][0] if graph.declared and graph.outputs[0][0].isidentifier() else "f"
     labels = [derivative_name(output, name, order) for name in names]
@@ -74,17 +102,22 @@ def diff(graph: Graph, wrt: Sequence[str] | None = None, order: int = 1) -> Deri
     for name, label in zip(names, labels, strict=True):
         text[name] = named[name] if "\n" in named[name] else named[name].removeprefix(f"{label} = ")
     program = named[names[0]] if len(names) == 1 else to_text(list(graphs.values()), taken, labels)
-    return Derivative(graph.label, names, graphs, text, order, program)
+    return Derivative(graph.label, names, graphs, text, order, program, output, frozenset(taken))
 
 
 def _global(root: Node) -> Node:
     """The graph again in the interning table the derivative rules build in, so a subexpression
-    the rules make (sin(t) from the derivative of cos(t)) is the node the text already has."""
+    the rules make (sin(t) from the derivative of cos(t)) is the node the text already has; and
+    through the same local rewrites, so x*x*x is x^3 before it is differentiated (3*x^2, not
+    x*x + 2*x^2). A node no rule changes keeps its source span for error messages."""
     from ..ir.nodes import GLOBAL
+    from ..kinds.graphs import rewritten
 
     new: dict[Node, Node] = {}
     for n in topological_order(root):
-        new[n] = GLOBAL.node(n.op, tuple(new[i] for i in n.inputs), n.payload, n.span)
+        inputs = tuple(new[i] for i in n.inputs)
+        simpler = rewritten(n.op, inputs) if inputs and n.payload is None else None
+        new[n] = simpler if simpler is not None else GLOBAL.node(n.op, inputs, n.payload, n.span)
     return new[root]
 
 

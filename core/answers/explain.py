@@ -91,13 +91,63 @@ def numbering(graph: Graph) -> dict[Node, int]:
     return index
 
 
+@dataclass(frozen=True)
+class Style:
+    """How a trace writes names, expressions and rules: adcalc text (v₋₁, v̄₃, x̄1) or LaTeX."""
+
+    latex: bool = False
+
+    def v(self, index: int, mark: str = "") -> str:
+        if not self.latex:
+            return v_name(index, mark)
+        return f"{_ACCENT[mark]}{{v}}_{{{index}}}" if mark else f"v_{{{index}}}"
+
+    def marked(self, name: str, mark: str) -> str:
+        if not self.latex:
+            return marked(name, mark)
+        from .latex import name_latex
+
+        base, _, subscript = name_latex(name).partition("_")  # \\bar{x}_{1}, not \\bar{x_{1}}
+        return f"{_ACCENT[mark]}{{{base}}}" + (f"_{subscript}" if subscript else "")
+
+    def name(self, name: str) -> str:
+        if not self.latex:
+            return name
+        from .latex import name_latex
+
+        return name_latex(name)
+
+    def expression(self, root: Node, names: Mapping[Node, str]) -> str:
+        if not self.latex:
+            return expression_text(root, names)
+        from .latex import expression_latex
+
+        return expression_latex(root, names)
+
+    def adjoint_rule(self, head: str, bar: str, v: str, child: str, partial: str) -> str:
+        """v̄c (+)= v̄p ∂vp/∂vc = (v̄c +) v̄p × partial."""
+        if not self.latex:
+            return f"{head}{bar} ∂{v}/∂{child} = {head}{bar} × {_group(partial)}"
+        grouped = rf"\left({partial}\right)" if _group(partial) != partial else partial
+        return rf"{head}{bar} \frac{{\partial {v}}}{{\partial {child}}} = {head}{bar} \cdot {grouped}"
+
+    @property
+    def seed(self) -> str:
+        return r"\bar{y}" if self.latex else "ȳ"
+
+
+_ACCENT = {BAR: r"\bar", DOT: r"\dot"}
+
+
 def explain(
     graph: Graph,
     at: Mapping[str, Any],
     mode: str = "reverse",
     direction: Mapping[str, float] | None = None,
+    latex: bool = False,
 ) -> Trace:
-    """The primal trace, then the adjoint trace ending in the gradient (or the tangent trace)."""
+    """The primal trace, then the adjoint trace ending in the gradient (or the tangent trace);
+    `latex`: names, expressions and rules as LaTeX (v_{-1}, \\bar{v}_{3}, \\frac{\\partial ...})."""
     if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be reverse or forward, got {mode!r}")
     point = bind(graph, at, list(direction or ()))
@@ -108,36 +158,39 @@ def explain(
             f"explain traces scalar computations; {graph.label} has vector/matrix values "
             f"({arrays or 'inside'}): try `adcalc grad` or `adcalc check`"
         )
+    style = Style(latex)
     index = numbering(graph)
     nodes = sorted(index, key=index.get)
     order, values = sweeps.values(point)
-    names = {n: v_name(k) for n, k in index.items()}
-    primal = [_primal_row(n, index[n], names, values) for n in nodes]
+    names = {n: style.v(k) for n, k in index.items()}
+    primal = [_primal_row(n, index[n], names, values, style) for n in nodes]
     if mode == "forward":
         seeds = bind_direction(point, direction or {})
-        rows, result = _tangent_rows(point, nodes, index, names, values, seeds)
+        rows, result = _tangent_rows(point, nodes, index, names, values, seeds, style)
     else:
-        rows, result = _adjoint_rows(point, nodes, index, names, values)
+        rows, result = _adjoint_rows(point, nodes, index, names, values, style)
     partials = result if mode == "reverse" else {"": result["derivative"]}
     what = "derivative" if mode == "reverse" else "directional derivative ∇f·v"
     notes = at_point(order, values, values[root], partials, what)
     return Trace(graph.label, point.at, values[root], mode, primal, rows, result, warnings=notes)
 
 
-def _primal_row(n: Node, k: int, names: Mapping[Node, str], values: Mapping[Node, Any]) -> dict[str, Any]:
+def _primal_row(
+    n: Node, k: int, names: Mapping[Node, str], values: Mapping[Node, Any], style: Style
+) -> dict[str, Any]:
     if n.op == "var":
-        text = str(n.payload)
+        text = style.name(str(n.payload))
     else:
-        text = expression_text(n, {i: names[i] for i in n.inputs if i in names})
+        text = style.expression(n, {i: names[i] for i in n.inputs if i in names})
     op = OPS[n.op].extra.get("shown", n.op) if n.op in OPS else n.op  # a custom op: as written
     return {"index": k, "name": names[n], "op": op, "expression": text, "value": values[n]}
 
 
-def _partial_text(n: Node, position: int, names: Mapping[Node, str]) -> str:
+def _partial_text(n: Node, position: int, names: Mapping[Node, str], style: Style) -> str:
     """∂v_n/∂(input position), printed from the op's vjp rule applied to nodes with g = 1."""
     rule = rules_of(n.op, "vjp", n.span)[position]
     partial = as_node(rule(*n.inputs, n, as_node(1.0)))
-    return expression_text(partial, names)
+    return style.expression(partial, names)
 
 
 def _adjoint_rows(
@@ -146,19 +199,20 @@ def _adjoint_rows(
     index: Mapping[Node, int],
     names: Mapping[Node, str],
     values: Mapping[Node, Any],
+    style: Style,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     root = point.graph.root
-    bar = {n: v_name(k, BAR) for n, k in index.items()}
+    bar = {n: style.v(k, BAR) for n, k in index.items()}
     if root not in index:  # a constant: no step to trace, every derivative 0
         return [], {name: 0.0 for name in point.at}
-    rows = [{"index": index[root], "name": bar[root], "rule": "ȳ", "value": 1.0}]
+    rows = [{"index": index[root], "name": bar[root], "rule": style.seed, "value": 1.0}]
 
     def record(n: Node, position: int, child: Node, part: Any, previous: Any) -> None:
         if child not in index:
             return
-        partial = _partial_text(n, position, names)
+        partial = _partial_text(n, position, names, style)
         head = "" if previous is None else f"{bar[child]} + "
-        text = f"{head}{bar[n]} ∂{names[n]}/∂{names[child]} = {head}{bar[n]} × {_group(partial)}"
+        text = style.adjoint_rule(head, bar[n], names[n], names[child], partial)
         total = part if previous is None else previous + part
         rows.append({"index": index[child], "name": bar[child], "rule": text, "value": total})
 
@@ -168,7 +222,7 @@ def _adjoint_rows(
     for n in nodes:
         if n.op == "var":
             gradient[n.payload] = float(adjoint.get(n, 0.0))
-            label = marked(n.payload, BAR)
+            label = style.marked(n.payload, BAR)
             rows.append({"index": index[n], "name": label, "rule": bar[n], "value": gradient[n.payload]})
     gradient.update({name: 0.0 for name in point.at if name not in gradient})  # unused: 0
     return rows, gradient
@@ -186,29 +240,28 @@ def _tangent_rows(
     names: Mapping[Node, str],
     values: Mapping[Node, Any],
     seeds: Mapping[str, float],
+    style: Style,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    dot_nodes = {n: var(f"\x00{v_name(k, DOT)}") for n, k in index.items()}  # placeholders for v̇
+    dot_nodes = {n: var(f"\x00{style.v(k, DOT)}") for n, k in index.items()}  # placeholders for v̇
     labels = {**{m: names[m] for m in names}, **{dot_nodes[m]: v_name_of(dot_nodes[m]) for m in names}}
     tangent = sweeps.tangents(nodes, values, seeds)  # the numbers: the one forward sweep
     rows = []
     for n in nodes:
-        text = marked(n.payload, DOT) if n.op == "var" else _tangent_text(n, names, dot_nodes, labels)
+        text = style.marked(n.payload, DOT) if n.op == "var" else _tangent_text(n, dot_nodes, labels, style)
         value = float(tangent.get(n, 0.0))
-        rows.append({"index": index[n], "name": v_name(index[n], DOT), "rule": text, "value": value})
+        rows.append({"index": index[n], "name": style.v(index[n], DOT), "rule": text, "value": value})
     direction = {name: float(seeds.get(name, 0.0)) for name in point.at}
     return rows, {"direction": direction, "derivative": float(tangent.get(point.graph.root, 0.0))}
 
 
-def _tangent_text(
-    n: Node, names: Mapping[Node, str], dot_nodes: Mapping[Node, Node], labels: Mapping[Node, str]
-) -> str:
+def _tangent_text(n: Node, dot_nodes: Mapping[Node, Node], labels: Mapping[Node, str], style: Style) -> str:
     """v̇ᵢ = Σ ∂vᵢ/∂v_c v̇_c, printed from the op's jvp rules applied to nodes."""
     symbolic = as_node(0.0)
     if not OPS[n.op].zero_derivative:
         for child, rule in zip(n.inputs, rules_of(n.op, "jvp", n.span), strict=True):
-            if rule is not None and child in names:
+            if rule is not None and child in dot_nodes:
                 symbolic = symbolic + rule(*n.inputs, n, dot_nodes[child])
-    return expression_text(as_node(symbolic), labels)
+    return style.expression(as_node(symbolic), labels)
 
 
 def v_name_of(placeholder: Node) -> str:

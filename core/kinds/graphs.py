@@ -1,7 +1,8 @@
 """Graph nodes as a kind of value: op rules applied to nodes build derivative graphs.
 
-Each construction folds constants and drops exact identities (x*1, x+0, 0*x), so derivative
-graphs stay small and readable. One rewrite keeps branches honest: a cotangent masked by `where`
+Each construction folds constants and drops exact identities (x*1, x+0, 0*x), then tries the
+local rewrites of algebra.py (coefficients, like terms, powers of one node), so derivative graphs
+stay small and readable. One rewrite keeps branches honest: a cotangent masked by `where`
 stays masked through the products and quotients applied to it, `where(c, g, 0) * d` becoming
 `where(c, g*d, 0)`, so a derivative that is NaN or inf in the branch not taken never turns the
 selected 0 into NaN. Note 0*x -> 0 assumes x finite: that is the symbolic-zero convention.
@@ -14,6 +15,7 @@ from typing import Any
 from ..ir.nodes import Node, const, node
 from ..ops.registry import register_kind
 from ..ops.scalar import SCALAR
+from . import algebra
 
 
 def as_node(value: Any) -> Node:
@@ -73,7 +75,7 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
             return args[1]
         if values[1] == 0:
             return args[0]
-        return _fold_negation(name, args)
+        return _fold_negation(name, args) or algebra.total(name, *args, graph_apply)
     elif name == "sub":
         if values[1] == 0:
             return args[0]
@@ -81,7 +83,7 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
             return graph_apply("neg", args[1])
         if args[0] is args[1]:
             return const(0.0)
-        return _fold_negation(name, args)
+        return _fold_negation(name, args) or algebra.total(name, *args, graph_apply)
     elif name == "mul":
         for mine, other in ((0, 1), (1, 0)):
             if values[mine] == 1:
@@ -90,15 +92,15 @@ def _identity(name: str, args: tuple[Node, ...], values: list[float | None]) -> 
                 return const(0.0)
             if values[mine] == -1:
                 return graph_apply("neg", args[other])
-        return _pull_negation(name, args)
+        return _pull_negation(name, args) or algebra.product(*args, graph_apply)
     elif name == "div":
         if values[1] == 1:
             return args[0]
         if values[0] == 0:
             return const(0.0)
-        return _pull_negation(name, args)
-    elif name == "neg" and args[0].op == "neg":
-        return args[0].inputs[0]
+        return _pull_negation(name, args) or algebra.quotient(*args, graph_apply)
+    elif name == "neg":
+        return args[0].inputs[0] if args[0].op == "neg" else algebra.negation(args[0], graph_apply)
     elif name == "pow":
         if values[1] == 1:
             return args[0]
@@ -130,6 +132,11 @@ def _pull_negation(name: str, args: tuple[Node, ...]) -> Node | None:
         negations = sum(a.op == "neg" for a in args)
         return product if negations == 2 else graph_apply("neg", product)
     return None
+
+
+def rewritten(name: str, inputs: tuple[Node, ...]) -> Node | None:
+    """The simpler node for op `name` on these nodes, or None when no rule applies."""
+    return _simplify(name, inputs)
 
 
 def graph_apply(name: str, *args: Any) -> Node:
