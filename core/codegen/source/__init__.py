@@ -40,8 +40,11 @@ class Generated:
         return f"{self.function}(x) -> ({results[self.derivatives.kind]})"
 
 
-def generate(graph: Graph, language: str, kind: str = "grad", name: str = "f") -> Generated:
-    """The source of a standalone function computing the value and the `kind` derivative of graph."""
+def generate(
+    graph: Graph, language: str, kind: str = "grad", name: str = "f", header: str | None = None
+) -> Generated:
+    """The source of a standalone function computing the value and the `kind` derivative of graph
+    (C: `header` is the file name the .c includes, name.h by default)."""
     if language not in LANGUAGES:
         raise UsageError(f"codegen: unknown language {language} (one of {', '.join(LANGUAGES)})")
     if not name.isidentifier() or not name.isascii() or name.startswith("_"):
@@ -51,7 +54,7 @@ def generate(graph: Graph, language: str, kind: str = "grad", name: str = "f") -
     if language == "c":
         from .c import c_sources
 
-        files = c_sources(label, found, name)
+        files = c_sources(label, found, name, header)
     elif language == "numpy":
         from .numpy import numpy_source
 

@@ -142,8 +142,11 @@ def _safe(text: str) -> str:
     return text.replace("*/", "* /")
 
 
-def c_sources(graph_label: str, derivatives: Derivatives, name: str = "f") -> dict[str, str]:
-    """{"f.c": ..., "f.h": ...}: the function with its header."""
+def c_sources(
+    graph_label: str, derivatives: Derivatives, name: str = "f", header_name: str | None = None
+) -> dict[str, str]:
+    """{"f.c": ..., "f.h": ...}: the function with its header (the .c includes `header_name`)."""
+    header_name = header_name or f"{name}.h"
     program = lower(derivatives.nodes, derivatives.variables, branches=True)
     spelling = C(derivatives.variables)
     body = spelling.body(program)
@@ -163,7 +166,7 @@ def c_sources(graph_label: str, derivatives: Derivatives, name: str = "f") -> di
         *comment,
         "#include <math.h>",
         "",
-        f'#include "{name}.h"',
+        f'#include "{header_name}"',
         "",
         *([*helpers, ""] if helpers else []),
         signature(name, derivatives),
@@ -174,7 +177,8 @@ def c_sources(graph_label: str, derivatives: Derivatives, name: str = "f") -> di
         "}",
         "",
     ]
-    return {f"{name}.c": "\n".join(source), f"{name}.h": "\n".join(header)}
+    stem = header_name.removesuffix(".h")
+    return {f"{stem}.c": "\n".join(source), header_name: "\n".join(header)}
 
 
 def rows_source(derivatives: Derivatives, name: str = "f") -> str:
