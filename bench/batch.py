@@ -109,6 +109,17 @@ def in_memory(repeat: int) -> None:
     f.plan(0), f.plan(1)  # generate both numpy kernels now, not inside the first timed call
     preparation = time.perf_counter() - start
     arrays = dict(zip(NAMES, x, strict=True))
+    native = None
+    from adcalc.codegen.source.run import compiler
+
+    if compiler() is not None:  # the C engine: generation + compilation into a fresh (cold) cache
+        import tempfile
+
+        os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="adcalc-bench-")
+        start = time.perf_counter()
+        native = adcalc.compile(WORKLOAD, engine="c")
+        native.plan(0), native.plan(1)
+        native_preparation = time.perf_counter() - start
     value, gradient = f.grad(**arrays)
     hand_value, hand_gradient = numpy_gradient(x)
     error = max(
@@ -121,10 +132,11 @@ def in_memory(repeat: int) -> None:
             "base_grad": lambda: numpy_gradient(x),
             "our_value": lambda: f.value(**arrays),
             "our_grad": lambda: f.grad(**arrays),
+            **({"c_value": lambda: native.value(**arrays), "c_grad": lambda: native.grad(**arrays)} if native else {}),
         },
         repeat,
     )
-    base_value, base_grad, our_value, our_grad = medians.values()
+    base_value, base_grad, our_value, our_grad = list(medians.values())[:4]
     row("hand numpy value", f"{n / base_value / 1e6:.2f} M points/s")
     row("hand numpy value+gradient", f"{n / base_grad / 1e6:.2f} M points/s", "baseline")
     row("adcalc value", f"{n / our_value / 1e6:.2f} M points/s")
@@ -136,6 +148,21 @@ def in_memory(repeat: int) -> None:
     row("adcalc gradient-time / value-time", f"{our_grad / our_value:.2f}", "target <= 3")
     row("adcalc preparation (compile + kernels)", f"{preparation * 1e3:.0f} ms", "target < 1 s")
     row("max |adcalc - hand| over all outputs", f"{error:.1e}")
+    if native is not None:
+        c_value, c_grad = medians["c_value"], medians["c_grad"]
+        c_value_result, c_gradient = native.grad(**arrays)
+        c_error = max(
+            np.max(np.abs(c_value_result - hand_value)),
+            *(np.max(np.abs(c_gradient[k] - hand_gradient[i])) for i, k in enumerate(NAMES)),
+        )
+        row("adcalc --engine c value", f"{n / c_value / 1e6:.2f} M points/s")
+        row(
+            "adcalc --engine c value+gradient",
+            f"{n / c_grad / 1e6:.2f} M points/s",
+            f"{base_grad / c_grad:.2f}x baseline, {our_grad / c_grad:.2f}x numpy engine (target >= 4.8x)",
+        )
+        row("adcalc --engine c preparation (generate + cc)", f"{native_preparation * 1e3:.0f} ms", "target < 1 s")
+        row("max |engine c - hand| over all outputs", f"{c_error:.1e}")
 
 
 def one_point(repeat: int) -> None:
