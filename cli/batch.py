@@ -32,9 +32,9 @@ class OnError(StrEnum):
 
 
 class Engine(StrEnum):
-    numpy = "numpy"  # generated numpy kernels, two threads (the default)
+    auto = "auto"  # c when a C compiler is found, else numpy (the default)
     c = "c"  # the generated C, compiled once with the system compiler (cached), two threads
-    auto = "auto"  # c when a C compiler is found, else numpy
+    numpy = "numpy"  # generated numpy kernels, two threads
     local = "local"  # the name of numpy before there was a C engine
     dask = "dask"
 
@@ -79,8 +79,8 @@ EngineOpt = Annotated[
     Engine,
     typer.Option(
         "--engine",
-        help="numpy (default; local is the same), c (the generated C, compiled with cc and cached), "
-        "auto (c when a C compiler is found), or dask for directories of files.",
+        help="auto (c when a C compiler is found, else numpy), c (the generated C, compiled with cc "
+        "once and cached in ~/.cache/adcalc), numpy (local is the same), or dask for directories of files.",
     ),
 ]
 SchedulerOpt = Annotated[
@@ -118,7 +118,7 @@ def batch(
     keep: KeepOpt = None,
     on_error: OnErrorOpt = OnError.mark,
     quiet: QuietOpt = False,
-    engine: EngineOpt = Engine.numpy,
+    engine: EngineOpt = Engine.auto,
     scheduler: SchedulerOpt = None,
     text_engine: TextEngineOpt = None,
     propagate: PropagateOpt = False,

@@ -35,7 +35,9 @@ class Mismatch(EvaluationError):
     """Generated code differs from adcalc."""
 
 
-LangOpt = Annotated[Language, typer.Option("--lang", "-l", help="python (math), numpy (arrays of points) or c.")]
+LangOpt = Annotated[
+    Language, typer.Option("--lang", "-l", help="python (math), numpy (arrays of points) or c.")
+]
 HessianOpt = Annotated[bool, typer.Option("--hessian", "-H", help="Also the Hessian (n×n, row-major).")]
 JacobianOpt = Annotated[
     bool, typer.Option("--jacobian", "-J", help="The Jacobian of several outputs (m×n, row-major).")
@@ -48,7 +50,9 @@ OutputOpt = Annotated[
 ]  # fmt: skip
 CheckOpt = Annotated[
     bool,
-    typer.Option("--check", help="Compile (C) or import the code and compare it with adcalc at random points."),
+    typer.Option(
+        "--check", help="Compile (C) or import the code and compare it with adcalc at random points."
+    ),
 ]
 
 

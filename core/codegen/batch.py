@@ -149,7 +149,9 @@ class Plan:
 ENGINES = ("auto", "c", "numpy")
 
 
-def plan(outputs: Sequence[Node], names: Sequence[str], variables: Sequence[str], engine: str = "numpy") -> Any:
+def plan(
+    outputs: Sequence[Node], names: Sequence[str], variables: Sequence[str], engine: str = "numpy"
+) -> Any:
     """A plan evaluating the output graphs over blocks of rows: generated numpy code (engine
     "numpy"), the generated C compiled with the system compiler ("c", see native.py), or C when a
     compiler is found and numpy otherwise ("auto")."""
@@ -159,7 +161,7 @@ def plan(outputs: Sequence[Node], names: Sequence[str], variables: Sequence[str]
         from .native import native_plan
 
         try:
-            return native_plan(outputs, names, variables)
+            return native_plan(outputs, names, variables, nan_reasons)
         except (UsageError, EvaluationError, OSError):
             if engine == "c":
                 raise

@@ -84,7 +84,9 @@ Entry = tuple[str, Any, tuple[int, ...]]  # (op, payload, input entry numbers)
 def expand_custom(outputs: Sequence[Node]) -> list[Node]:
     """The outputs with every scalar custom op (`op f(x) = ...` of a program) replaced by its value
     graph applied to its arguments, so generated code needs nothing but the built-in ops."""
-    if not any(OPS.get(n.op) is not None and OPS[n.op].extra.get("custom") for n in topological_order(outputs)):
+    if not any(
+        OPS.get(n.op) is not None and OPS[n.op].extra.get("custom") for n in topological_order(outputs)
+    ):
         return list(outputs)
     done: dict[int, Node] = {}
     for n in topological_order(outputs):
@@ -130,7 +132,12 @@ COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 def _is_indicator(entries: list[Entry], inputs: tuple[int, ...]) -> bool:
     condition, a, b = (entries[k] for k in inputs)
-    return condition[0] in COMPARISONS and a == ("const", 1.0, ()) and b == ("const", 0.0, ()) and str(b[1]) == "0.0"
+    return (
+        condition[0] in COMPARISONS
+        and a == ("const", 1.0, ())
+        and b == ("const", 0.0, ())
+        and str(b[1]) == "0.0"
+    )
 
 
 Guard = tuple[tuple[int, int], ...]  # the (where entry, branch 1 or 2) blocks a node sits in

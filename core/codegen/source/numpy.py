@@ -70,7 +70,11 @@ def _fill(derivatives: Derivatives, values: list[str]) -> list[str]:
         lines += [f"    jac[..., {i}, {j}] = {values[m + i * n + j]}" for i in range(m) for j in range(n)]
         lines.append("    return value, jac")
         return lines
-    lines += ["    value = np.empty(points)", f"    value[...] = {values[0]}", f"    grad = np.empty(points + ({n},))"]
+    lines += [
+        "    value = np.empty(points)",
+        f"    value[...] = {values[0]}",
+        f"    grad = np.empty(points + ({n},))",
+    ]
     lines += [f"    grad[..., {j}] = {values[1 + j]}" for j in range(n)]
     if derivatives.kind == "grad":
         return [*lines, "    return value, grad"]

@@ -17,14 +17,16 @@ SAME = (
 )
 
 HELPERS = {
-    "_sign": "def _sign(x):\n    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x  # NaN stays",
+    "_sign": "def _sign(x):  # NaN stays NaN\n"
+    "    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x",
     # max and min propagate NaN, as adcalc's; Python's built-in max(1.0, nan) is 1.0
     "_max": "def _max(x, y):\n    return math.nan if x != x or y != y else x if x >= y else y",
     "_min": "def _min(x, y):\n    return math.nan if x != x or y != y else x if x <= y else y",
     "_floor": "def _floor(x):\n    return float(math.floor(x)) if math.isfinite(x) else x",
     "_ceil": "def _ceil(x):\n    return float(math.ceil(x)) if math.isfinite(x) else x",
     "_sigmoid": "def _sigmoid(x):  # the two forms that never overflow\n"
-    "    if x >= 0:\n        return 1.0 / (1.0 + math.exp(-x))\n    z = math.exp(x)\n    return z / (1.0 + z)",
+    "    if x >= 0:\n        return 1.0 / (1.0 + math.exp(-x))\n"
+    "    z = math.exp(x)\n    return z / (1.0 + z)",
     "_softplus": "def _softplus(x):  # log(1 + e^x) without overflow\n"
     "    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))",
     "_cbrt": "def _cbrt(x):  # libm's cbrt, one Newton step: perfect cubes exact\n"
@@ -80,7 +82,11 @@ def returns(derivatives: Derivatives, values: list[str]) -> str:
     n, m = len(derivatives.variables), len(derivatives.outputs)
 
     def rows(flat: list[str], width: int) -> str:
-        return "[" + ", ".join("[" + ", ".join(flat[i : i + width]) + "]" for i in range(0, len(flat), width)) + "]"
+        return (
+            "["
+            + ", ".join("[" + ", ".join(flat[i : i + width]) + "]" for i in range(0, len(flat), width))
+            + "]"
+        )
 
     if derivatives.kind == "grad":
         return f"{values[0]}, [{', '.join(values[1:])}]"
@@ -99,7 +105,8 @@ def describe_function(derivatives: Derivatives, name: str, array: str = "a list"
     elif kind == "hessian":
         result = f"(value, grad, hess): hess[i][j] = d2 f / d x[i] d x[j], {n} x {n}, symmetric"
     else:
-        result = f"(values, jac): the {m} outputs {', '.join(derivatives.outputs)}; jac[i][j] = d output i / d x[j]"
+        outputs = ", ".join(derivatives.outputs)
+        result = f"(values, jac): the {m} outputs {outputs}; jac[i][j] = d output i / d x[j]"
     return [f"{name}_{kind}(x) -> {result}.", f"Variables: {variables}."]
 
 

@@ -138,7 +138,9 @@ def expected(graph: Graph, kind: str, point: Sequence[float]) -> list[float]:
     if kind == "hessian":
         found = hessian.hessian(graph, at, None)
         return [
-            found.value, *(found.gradient[v] for v in names), *(found.hessian[a][b] for a in names for b in names)
+            found.value,
+            *(found.gradient[v] for v in names),
+            *(found.hessian[a][b] for a in names for b in names),
         ]
     found = jacobian.jacobian(graph, at, None, None)
     values = [float(found.values[name]) for name, _ in graph.outputs]
