@@ -128,6 +128,13 @@ def describe(label: str) -> str:
     return one if len(one) <= 200 else one[:197] + "..."
 
 
+def wrapped(text: str, width: int = 96) -> list[str]:
+    """A long comment line as several."""
+    import textwrap
+
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
 CONVENTIONS = [
     "abs'(0) = 0 (the derivative is sign(x), and sign(0) = 0)",
     "at a tie of max or min the derivative is split evenly between the tied arguments",

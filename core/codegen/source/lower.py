@@ -221,7 +221,7 @@ def note(entries: list[Entry], position: int) -> str:
     if op == "sign":
         return "sign(0) = 0: abs'(0) = 0"
     if family is not None:
-        return f"{family}: NaN propagates; at a tie the derivative is split evenly between tied arguments"
+        return f"{family}: a tie splits the derivative evenly; NaN propagates"
     if op == "where":
         condition = entries[inputs[0]]
         if condition[0] == "eq":

@@ -8,7 +8,7 @@ domain the result is inf or NaN.
 
 from __future__ import annotations
 
-from .emit import CONVENTIONS, PYTHON_RESERVED, Spelling, describe, docstring_text, python_literal
+from .emit import CONVENTIONS, PYTHON_RESERVED, Spelling, describe, docstring_text, python_literal, wrapped
 from .lower import Branch, lower
 from .outputs import Derivatives
 from .python import describe_function
@@ -95,7 +95,7 @@ def numpy_source(graph_label: str, derivatives: Derivatives, name: str = "f") ->
         "",
         *describe_function(derivatives, name, "an array"),
         "x has shape (..., n): one point, or any array of points (the results get its leading shape).",
-        "Conventions (as adcalc): " + "; ".join(CONVENTIONS) + ".",
+        *wrapped("Conventions (as adcalc): " + "; ".join(CONVENTIONS) + "."),
         "IEEE arithmetic: outside a function's domain the result is inf or NaN (warnings silenced).",
     ]
     helpers = spelling.helper_source()
