@@ -118,8 +118,10 @@ def in_memory(repeat: int) -> None:
         os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="adcalc-bench-")
         start = time.perf_counter()
         native = adcalc.compile(WORKLOAD, engine="c")
-        native.plan(0), native.plan(1)
+        native.plan(1)  # the value+gradient kernel: graphs, C source, cc
         native_preparation = time.perf_counter() - start
+        native.plan(0)  # the value kernel, for the value row
+        value_preparation = time.perf_counter() - start - native_preparation
     value, gradient = f.grad(**arrays)
     hand_value, hand_gradient = numpy_gradient(x)
     error = max(
@@ -166,7 +168,8 @@ def in_memory(repeat: int) -> None:
             f"{base_grad / c_grad:.2f}x baseline, {our_grad / c_grad:.2f}x numpy engine (target >= 4.8x)",
         )
         preparation_ms = f"{native_preparation * 1e3:.0f} ms"
-        row("adcalc --engine c preparation (generate + cc)", preparation_ms, "target < 1 s")
+        row("adcalc --engine c preparation, value+gradient", preparation_ms, "generate + cc; target < 1 s")
+        row("adcalc --engine c preparation, value kernel", f"{value_preparation * 1e3:.0f} ms")
         row("max |engine c - hand| over all outputs", f"{c_error:.1e}")
 
 

@@ -116,12 +116,14 @@ def codegen(
     if written and not as_json:
         sys.stderr.write(f"wrote {' and '.join(written)}\n")
     if result is not None:
-        verdict = "ok" if result.passed else "MISMATCH"
+        verdict = "ok" if result.passed else "MISMATCH" if result.points else "nothing compared"
         skipped = f", {result.skipped} skipped (undefined there)" if result.skipped else ""
         sys.stderr.write(
             f"check: {result.points} random points{skipped}, max error {result.max_error:.3g} "
             f"(tolerance {result.tolerance:g}): {verdict}\n"
         )
+        if not result.points:
+            raise Mismatch("no random point in (-2, 2) where adcalc has a value to compare with")
         if not result.passed:
             raise Mismatch(f"max error {result.max_error:.3g} > {result.tolerance:g}")
 

@@ -64,7 +64,7 @@ def derivatives(graph: Graph, kind: str) -> Derivatives:
     if kind != "jacobian" and len(roots) > 1:
         raise UsageError(
             f"this program has {len(roots)} outputs ({', '.join(names)}): use --jacobian "
-            f"(a {kind} is of one output)"
+            f"(a {'gradient' if kind == 'grad' else kind} is of one output)"
         )
     if kind == "grad":
         gradient = gradient_graph(roots[0], variables)

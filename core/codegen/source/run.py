@@ -158,7 +158,8 @@ class Check:
 
     @property
     def passed(self) -> bool:
-        return self.max_error <= self.tolerance
+        """Compared somewhere, and within the tolerance everywhere (a check of nothing fails)."""
+        return self.points > 0 and self.max_error <= self.tolerance
 
     def to_dict(self) -> dict[str, Any]:
         return {"points": self.points, "max_error": self.max_error, "tolerance": self.tolerance,
