@@ -36,7 +36,8 @@ from .source.run import CFLAGS, CompileFailed, CompilerMissing, compiler
 BLOCK = 65536  # rows per block: the C loop keeps every intermediate in registers
 THREADS = min(2, os.cpu_count() or 1)
 PLAIN = ["-O2", "-shared", "-fPIC", "-ffp-contract=off"]  # what `codegen --check` compiles, and -lm
-# The vectorized build (-O2: as fast as -O3 here and a third quicker to compile): glibc's libmvec (x86_64) gives sin, exp, log, tanh ... 4 or 8 rows per call.
+# The vectorized build (-O2: as fast as -O3 here, a third quicker to compile): glibc's libmvec
+# (x86_64) gives sin, exp, log, tanh ... for 4 or 8 rows per call.
 # -march=native picks AVX2 or AVX-512 (the cache key names the CPU); -fno-math-errno lets the calls
 # be vectorized (errno is never read); -fno-builtin-sin/cos stop sin(x) and cos(x) being fused into
 # one sincos call, which has no vector form; --no-undefined turns a missing vector function into a
