@@ -51,8 +51,8 @@ def test_check_passes_and_json_has_the_result(capsys) -> None:
 
 
 def test_usage_errors_exit_2(capsys, monkeypatch) -> None:
-    array = run_inprocess(["codegen", str(EXAMPLES / "rosenbrock.adl")], capsys)
-    assert array.code == 2 and "array programs are not supported" in array.stderr
+    array = run_inprocess(["codegen", str(EXAMPLES / "mlp.adl")], capsys)
+    assert array.code == 2 and "only elements x[i] of array inputs are supported" in array.stderr
     several = run_inprocess(["codegen", "x*y, x+y"], capsys)
     assert several.code == 2 and "use --jacobian" in several.stderr
     monkeypatch.setenv("PATH", "/nonexistent")

@@ -210,9 +210,13 @@ def example(name: str, text: str | None = None):
 @pytest.mark.parametrize("kind", ["grad", "hessian"])
 def test_the_scalar_examples(kind: str) -> None:
     pendulum = (EXAMPLES / "pendulum.adl").read_text().replace("param steps = 1000", "param steps = 40")
-    programs = [example("custom_op.adl"), example("pendulum.adl", pendulum)]
+    programs = [example("custom_op.adl"), example("pendulum.adl", pendulum), example("rosenbrock.adl")]
     languages = ["python", "numpy"] + (["c"] if compiler() else [])
-    points = {"custom_op.adl": [[0.7], [-1.3], [0.0]], "pendulum.adl": [[0.3, 1.1], [1.2, 0.6]]}
+    points = {
+        "custom_op.adl": [[0.7], [-1.3], [0.0]],
+        "pendulum.adl": [[0.3, 1.1], [1.2, 0.6]],
+        "rosenbrock.adl": [[-1.2, 1.0, -1.2, 1.0], [1.0, 1.0, 1.0, 1.0]],
+    }
     for graph in programs:
         for language in languages:
             call = load(generate(graph, language, kind))
@@ -223,10 +227,25 @@ def test_the_scalar_examples(kind: str) -> None:
 
 
 def test_array_programs_are_refused_in_one_line() -> None:
-    with pytest.raises(UsageError, match="x is an array"):
-        generate(example("rosenbrock.adl"), "c")
-    with pytest.raises(UsageError, match="vectors or matrices inside"):
-        generate(example("least_squares.adl"), "python")
+    for name in ("least_squares.adl", "mlp.adl", "logdet.adl"):  # matrix products, whole arrays
+        with pytest.raises(UsageError, match="only elements x\\[i\\] of array inputs"):
+            generate(example(name), "c")
+
+
+def test_elements_of_array_inputs_are_variables_in_flat_order() -> None:
+    # the Rosenbrock program reads x[1] ... x[n]: the function takes the flat vector, as
+    # adcalc.gradient_function does; truth: the closed-form gradient of the Rosenbrock function
+    call = load(generate(example("rosenbrock100.adl"), "numpy"))
+    x = np.random.default_rng(2).uniform(-2, 2, 100)
+    got = call(list(x))
+    odd, even = x[0::2], x[1::2]
+    want = np.empty(100)
+    want[0::2] = -400 * odd * (even - odd**2) - 2 * (1 - odd)
+    want[1::2] = 200 * (even - odd**2)
+    assert got[0] == pytest.approx(np.sum(100 * (even - odd**2) ** 2 + (1 - odd) ** 2), rel=1e-13)
+    np.testing.assert_allclose(got[1:], want, rtol=1e-12, atol=1e-12)
+    names = generate(adcalc.parse("input x[2], x_1\nf = x[1]*x[2]*x_1\noutput f"), "python").files["f.py"]
+    assert "x_1 = float(x[0])" in names and "x_2 = float(x[1])" in names and "x_1_ = float(x[2])" in names
 
 
 # --- the C batch engine ------------------------------------------------------------------------

@@ -31,17 +31,21 @@ class Spelling:
 
     def __init__(self, variables: Sequence[str]) -> None:
         self.used: set[str] = set()  # helper functions the code calls
-        self.inputs = [self.input_name(name, k) for k, name in enumerate(variables)]
+        self.inputs: list[str] = []
+        for k, name in enumerate(variables):
+            self.inputs.append(self.input_name(name, k, set(self.inputs)))
 
     # --- names ---
-    def input_name(self, name: str, k: int) -> str:
+    def input_name(self, name: str, k: int, taken: frozenset[str] | set[str] = frozenset()) -> str:
         """The variable's own name where the language allows it (x_ for x, the array's name), else in<k>."""
-        for candidate in (name, name + "_"):
+        plain = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", name)).strip("_")  # x[1] -> x_1
+        for candidate in (name, name + "_", plain, plain + "_"):
             fine = (
                 IDENTIFIER.match(candidate) is not None
                 and not TEMP.match(candidate)
                 and candidate not in self.reserved
                 and not candidate.startswith(("ad_", "in"))
+                and candidate not in taken
             )
             if fine:
                 return candidate
@@ -126,6 +130,13 @@ def describe(label: str) -> str:
     """The program's label on one line (a multi-line program text is named, not copied)."""
     one = " ".join(label.split())
     return one if len(one) <= 200 else one[:197] + "..."
+
+
+def variables_text(variables: Sequence[str]) -> str:
+    """Which variable each x[k] is (array elements as the language names them, counting from 1)."""
+    listed = ", ".join(f"x[{k}] = {v}" for k, v in enumerate(variables))
+    arrays = any("[" in v for v in variables)
+    return f"Variables: {listed}" + (" (arrays row-major; the language counts from 1)" if arrays else "")
 
 
 def wrapped(text: str, width: int = 96) -> list[str]:

@@ -39,26 +39,57 @@ class Derivatives:
 
 
 def scalar_only(graph: Graph) -> None:
-    """UsageError unless every input and every intermediate of the graph is a number."""
-    arrays = [name for name, shape in graph.inputs.items() if shape]
-    if arrays:
+    """UsageError unless every intermediate of the graph is a number (array inputs read element by
+    element, x[i] or A[i, j], are numbers too)."""
+    arrays = {name for name, shape in graph.inputs.items() if shape}
+    inside = [n for n in graph.shapes if not (n.op == "var" and n.payload in arrays)]
+    whole = [
+        n for n in graph.order for i in n.inputs if i.op == "var" and i.payload in arrays and not _element(n)
+    ]
+    if inside or whole:
         raise UsageError(
-            f"codegen writes functions of scalar inputs; {arrays[0]} is an array "
-            "(array programs are not supported: use adcalc.gradient_function)"
+            "codegen writes scalar code; this program computes with vectors or matrices "
+            "(only elements x[i] of array inputs are supported: use adcalc.gradient_function)"
         )
-    if graph.uses_arrays:
-        raise UsageError(
-            "codegen writes scalar code; this program computes with vectors or matrices inside "
-            "(not supported: use adcalc.gradient_function)"
-        )
+
+
+def _element(n: Node) -> bool:
+    """An index node reading one element of an array input: x[2], A[1, 3] (constant subscripts)."""
+    if n.op != "index" or len(n.inputs) != 2 or n.inputs[1].op != "const":
+        return False
+    key = n.inputs[1].payload
+    return isinstance(key, tuple) and all(type(k) is int for k in key)
+
+
+def scalarized(graph: Graph) -> tuple[list[Node], tuple[str, ...]]:
+    """The output graphs with each element of an array input a variable of its own, named as the
+    language prints it (x[1], A[1,2]: 1-based), and every variable in gradient_function's order
+    (inputs in order, arrays flattened row-major)."""
+    from ...engine import elements
+    from ...ir.nodes import topological_order, var
+    from ...ops.registry import apply
+
+    shapes = {name: tuple(shape or ()) for name, shape in graph.inputs.items()}
+    roots = [root for _, root in graph.outputs]
+    if not any(shapes.values()):
+        return roots, tuple(graph.variables)
+    done: dict[int, Node] = {}
+    for n in topological_order(roots):
+        if _element(n):
+            name, key = n.inputs[0].payload, n.inputs[1].payload
+            done[id(n)] = var(f"{name}[{','.join(str(k + 1) for k in key)}]")
+        elif n.op in ("var", "const") or not n.inputs:
+            done[id(n)] = n
+        else:
+            done[id(n)] = apply(n.op, *(done[id(i)] for i in n.inputs))
+    return [done[id(r)] for r in roots], tuple(elements.all_labels(shapes))
 
 
 def derivatives(graph: Graph, kind: str) -> Derivatives:
     """The value and derivative graphs of `graph` for a generated `kind` function."""
     scalar_only(graph)
-    variables = tuple(graph.variables)
+    roots, variables = scalarized(graph)
     names = tuple(name for name, _ in graph.outputs)
-    roots = [root for _, root in graph.outputs]
     if kind not in KINDS:
         raise UsageError(f"codegen: unknown kind {kind} (one of {', '.join(KINDS)})")
     if kind != "jacobian" and len(roots) > 1:

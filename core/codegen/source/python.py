@@ -7,7 +7,16 @@ ValueError or ZeroDivisionError where adcalc, the NumPy and the C versions give 
 
 from __future__ import annotations
 
-from .emit import CONVENTIONS, PYTHON_RESERVED, Spelling, describe, docstring_text, python_literal, wrapped
+from .emit import (
+    CONVENTIONS,
+    PYTHON_RESERVED,
+    Spelling,
+    describe,
+    docstring_text,
+    python_literal,
+    variables_text,
+    wrapped,
+)
 from .lower import Branch, lower
 from .outputs import Derivatives
 
@@ -97,7 +106,6 @@ def returns(derivatives: Derivatives, values: list[str]) -> str:
 
 def describe_function(derivatives: Derivatives, name: str, array: str = "a list") -> list[str]:
     """The lines of the function's docstring: variables, what it returns, the conventions."""
-    variables = ", ".join(f"x[{k}] = {v}" for k, v in enumerate(derivatives.variables))
     n, m = len(derivatives.variables), len(derivatives.outputs)
     kind = derivatives.kind
     if kind == "grad":
@@ -107,7 +115,7 @@ def describe_function(derivatives: Derivatives, name: str, array: str = "a list"
     else:
         outputs = ", ".join(derivatives.outputs)
         result = f"(values, jac): the {m} outputs {outputs}; jac[i][j] = d output i / d x[j]"
-    return [f"{name}_{kind}(x) -> {result}.", f"Variables: {variables}."]
+    return [f"{name}_{kind}(x) -> {result}.", *wrapped(variables_text(derivatives.variables) + ".")]
 
 
 def python_source(graph_label: str, derivatives: Derivatives, name: str = "f") -> str:

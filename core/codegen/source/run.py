@@ -130,20 +130,26 @@ def expected(graph: Graph, kind: str, point: Sequence[float]) -> list[float]:
     from ...answers import hessian, jacobian
     from ...answers import point as one_point
 
-    at = dict(zip(graph.variables, point, strict=True))
-    names = list(graph.variables)
+    at: dict[str, Any] = {}
+    position = 0
+    for name, shape in graph.inputs.items():  # a flat point: arrays row-major, as gradient_function
+        if shape:
+            import numpy as np
+
+            count = int(np.prod(shape))
+            at[name] = np.array(point[position : position + count], dtype=float).reshape(shape)
+            position += count
+        else:
+            at[name] = point[position]
+            position += 1
     if kind == "grad":
         found = one_point.gradient(graph, at, None)
-        return [found.value, *(found.gradient[v] for v in names)]
+        return [float(found.value), *flatten([found.gradient[v] for v in graph.inputs])]
     if kind == "hessian":
         found = hessian.hessian(graph, at, None)
-        return [
-            found.value,
-            *(found.gradient[v] for v in names),
-            *(found.hessian[a][b] for a in names for b in names),
-        ]
+        return [float(found.value), *found.flat_gradient, *flatten(found.matrix)]
     found = jacobian.jacobian(graph, at, None, None)
-    values = [float(found.values[name]) for name, _ in graph.outputs]
+    values = flatten([found.values[name] for name, _ in graph.outputs])
     return [*values, *(float(v) for row in found.rows for v in row)]
 
 
@@ -182,7 +188,7 @@ def check(
     call = load(generated)
     rng = random.Random(seed)
     worst, compared, skipped = 0.0, 0, 0
-    n = len(graph.variables)
+    n = len(generated.derivatives.variables)
     for _ in range(points):
         point = [rng.uniform(-2.0, 2.0) for _ in range(n)]
         try:
