@@ -175,7 +175,7 @@ def in_memory(repeat: int) -> None:
         )
         preparation_ms = f"{native_preparation * 1e3:.0f} ms"
         row("adcalc --engine c preparation, value+gradient", preparation_ms, "generate + cc; target < 1 s")
-        row("  the same, CPU time (adcalc + cc)", f"{native_cpu * 1e3:.0f} ms", "less sensitive to other load")
+        row("  the same, CPU time (adcalc + cc)", f"{native_cpu * 1e3:.0f} ms", "less sensitive to load")
         row("adcalc --engine c preparation, value kernel", f"{value_preparation * 1e3:.0f} ms")
         row("max |engine c - hand| over all outputs", f"{c_error:.1e}")
 
