@@ -270,7 +270,8 @@ def end_to_end(repeat: int) -> None:
         f"{our_time:.2f} s",
         f"{our_time / plain_time:.2f}x baseline (target <= 1.5x); --engine auto",
     )
-    row("adcalc batch --grad --engine numpy", f"{numpy_time:.2f} s", f"{numpy_time / plain_time:.2f}x baseline")
+    numpy_ratio = f"{numpy_time / plain_time:.2f}x baseline"
+    row("adcalc batch --grad --engine numpy", f"{numpy_time:.2f} s", numpy_ratio)
     for leftover in (target, DATA / "plain.csv"):
         leftover.unlink(missing_ok=True)
 
