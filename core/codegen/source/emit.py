@@ -16,7 +16,7 @@ from ...errors import UsageError
 from .lower import Assign, Branch, Item, Program, Ref, family_of, variadic
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-TEMP = re.compile(r"t[0-9]+\Z")
+TEMP = re.compile(r"(t|c|o|in)[0-9]+\Z")  # temporaries, the batch kernel's columns, fallback names
 
 
 class Spelling:
@@ -44,7 +44,7 @@ class Spelling:
                 IDENTIFIER.match(candidate) is not None
                 and not TEMP.match(candidate)
                 and candidate not in self.reserved
-                and not candidate.startswith(("ad_", "in"))
+                and not candidate.startswith("ad_")
                 and candidate not in taken
             )
             if fine:
@@ -118,7 +118,9 @@ def python_literal(value: float, prefix: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-PYTHON_RESERVED = frozenset(keyword.kwlist) | {"x", "math", "np", "value", "grad", "hess", "jac", "float"}
+PYTHON_RESERVED = frozenset(keyword.kwlist) | {
+    "x", "math", "np", "value", "grad", "hess", "jac", "float", "abs", "max", "points",
+}  # fmt: skip
 
 
 def docstring_text(text: str) -> str:
