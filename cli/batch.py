@@ -32,7 +32,10 @@ class OnError(StrEnum):
 
 
 class Engine(StrEnum):
-    local = "local"
+    auto = "auto"  # c when a C compiler is found, else numpy (the default)
+    c = "c"  # the generated C, compiled once with the system compiler (cached), two threads
+    numpy = "numpy"  # generated numpy kernels, two threads
+    local = "local"  # the name of numpy before there was a C engine
     dask = "dask"
 
 
@@ -72,7 +75,14 @@ OnErrorOpt = Annotated[
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bar, no summary unless rows failed.")
 ]
-EngineOpt = Annotated[Engine, typer.Option("--engine", help="local, or dask for directories of files.")]
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="auto (c when a C compiler is found, else numpy), c (the generated C, compiled with cc "
+        "once and cached in ~/.cache/adcalc), numpy (local is the same), or dask for directories of files.",
+    ),
+]
 SchedulerOpt = Annotated[
     str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
 ]
@@ -108,7 +118,7 @@ def batch(
     keep: KeepOpt = None,
     on_error: OnErrorOpt = OnError.mark,
     quiet: QuietOpt = False,
-    engine: EngineOpt = Engine.local,
+    engine: EngineOpt = Engine.auto,
     scheduler: SchedulerOpt = None,
     text_engine: TextEngineOpt = None,
     propagate: PropagateOpt = False,
@@ -125,7 +135,9 @@ def batch(
         raise UsageError(
             "--propagate differentiates by every variable, locally: no --hessian, --wrt or --engine dask"
         )
-    compiled = adcalc.compile(load(expr, shapes=SCALARS), wrt=parse_names(wrt))  # a column: a number a row
+    kernels = "numpy" if engine in (Engine.local, Engine.dask) else engine.value
+    # a column: a number a row
+    compiled = adcalc.compile(load(expr, shapes=SCALARS), wrt=parse_names(wrt), engine=kernels)
     order = 2 if hessian else 1 if grad or propagate else 0
     if engine is Engine.dask:
         from .batch_dask import run_dask

@@ -1,6 +1,6 @@
 """The `adcalc` command: the Typer app with every command registered (a thin layer over the API)."""
 
-from . import batch, derivatives, minimize, plot, point, propagate  # noqa: F401  (each registers its commands)
+from . import batch, codegen, derivatives, minimize, plot, point, propagate  # noqa: F401  (each registers its commands)
 from .app import add_epilogs, app, run
 
 add_epilogs()

@@ -248,8 +248,10 @@ def check(
     return compute(as_graph(expr, at), at, wrt, tol)
 
 
-def compile(expr: Graph | str, wrt: Sequence[str] | None = None) -> Any:  # noqa: A001
-    """Prepare a graph (text, Graph or path of a .adl file) for repeated evaluation.
+def compile(expr: Graph | str, wrt: Sequence[str] | None = None, engine: str = "numpy") -> Any:  # noqa: A001
+    """Prepare a graph (text, Graph or path of a .adl file) for repeated evaluation; arrays of
+    points run through `engine`: numpy (generated numpy kernels), c (the generated C, compiled
+    with the system compiler and cached) or auto (c when a compiler is found).
 
     >>> f = adcalc.compile("x^2 * y")
     >>> f.grad(x=3.0, y=2.0)
@@ -257,7 +259,7 @@ def compile(expr: Graph | str, wrt: Sequence[str] | None = None) -> Any:  # noqa
     """
     from .codegen.compiled import compile_graph
 
-    return compile_graph(_graph_or_file(expr), wrt)
+    return compile_graph(_graph_or_file(expr), wrt, engine)
 
 
 def hessian_function(

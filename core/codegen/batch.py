@@ -22,7 +22,7 @@ from ..codegen.numpy_kernels import Kernel, compile_numpy
 from ..engine.forward import nan_origin, values_of
 from ..engine.reverse import gradient_graph
 from ..engine.transforms import hessian_graphs
-from ..errors import MissingVariables
+from ..errors import EvaluationError, MissingVariables, UsageError
 from ..ir.nodes import Node, const, topological_order
 from ..ops import numpy_values as _numpy_values  # noqa: F401  (numpy arrays become a kind of value)
 
@@ -146,8 +146,25 @@ class Plan:
                 self.kernel.run(columns, out, k * block, min((k + 1) * block, rows), buffers)
 
 
-def plan(outputs: Sequence[Node], names: Sequence[str], variables: Sequence[str]) -> Plan:
-    """A Plan evaluating the output graphs as generated numpy code over blocks of rows."""
+ENGINES = ("auto", "c", "numpy")
+
+
+def plan(
+    outputs: Sequence[Node], names: Sequence[str], variables: Sequence[str], engine: str = "numpy"
+) -> Any:
+    """A plan evaluating the output graphs over blocks of rows: generated numpy code (engine
+    "numpy"), the generated C compiled with the system compiler ("c", see native.py), or C when a
+    compiler is found and numpy otherwise ("auto")."""
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine} (one of {', '.join(ENGINES)})")
+    if engine != "numpy":
+        from .native import native_plan
+
+        try:
+            return native_plan(outputs, names, variables, nan_reasons)
+        except (UsageError, EvaluationError, OSError):
+            if engine == "c":
+                raise
     return Plan(tuple(variables), tuple(names), tuple(outputs), compile_numpy(outputs, variables))
 
 

@@ -43,8 +43,9 @@ def _given(arguments: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
 class Compiled:
     """Value, gradient and Hessian of one expression, compiled on first use of each."""
 
-    def __init__(self, expression: Graph, wrt: Sequence[str] | None = None) -> None:
+    def __init__(self, expression: Graph, wrt: Sequence[str] | None = None, engine: str = "numpy") -> None:
         self.expression = expression
+        self.engine = engine  # how arrays are evaluated: numpy, c or auto (codegen.batch.plan)
         self.variables: tuple[str, ...] = tuple(expression.variables)
         self.wrt: tuple[str, ...] = tuple(expression.variables if wrt is None else dict.fromkeys(wrt))
         self.roots = [n for _, n in expression.outputs]
@@ -87,7 +88,7 @@ class Compiled:
             from ..codegen.batch import plan
 
             names, nodes = self.outputs(order)
-            self._plans[order] = plan(nodes, names, self.variables)
+            self._plans[order] = plan(nodes, names, self.variables, self.engine)
         return self._plans[order]
 
     def _install_fast_calls(self) -> None:
@@ -212,11 +213,13 @@ class Compiled:
         return [r.reshape(shape) for r in results]
 
 
-def compile_graph(graph: Graph, wrt: Sequence[str] | None = None) -> Any:
-    """Compiled for a scalar graph (generated code); row by row through the engine when vector or
-    matrix values occur inside (codegen/rows.py)."""
+def compile_graph(graph: Graph, wrt: Sequence[str] | None = None, engine: str = "numpy") -> Any:
+    """Compiled for a scalar graph (generated code; arrays of points through `engine`: numpy, c
+    or auto); row by row through the engine when vector or matrix values occur inside (codegen/rows.py)."""
+    if engine not in ("auto", "c", "numpy"):
+        raise UsageError(f"unknown engine {engine} (one of auto, c, numpy)")
     if graph.uses_arrays:
         from .rows import Pointwise
 
         return Pointwise(graph, wrt)
-    return Compiled(graph, wrt)
+    return Compiled(graph, wrt, engine)

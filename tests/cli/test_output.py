@@ -44,6 +44,7 @@ COMMANDS = [
     "plot",
     "minimize",
     "solve",
+    "codegen",
 ]
 
 
@@ -93,6 +94,8 @@ def cases(tmp_path: Path) -> list[list[str]]:
         ["minimize", ROSENBROCK, "--from", R_AT],
         ["solve", "x^2 + y^2 - 4, x - y", "--from", "x=1,y=0"],
         ["solve", "cos(x) = x", "--from", "x=1"],
+        ["codegen", F, "--lang", "numpy", "--check"],
+        ["codegen", "x*y, sin(x)", "--lang", "python", "--jacobian", "-o", str(tmp_path / "jac.py")],
     ]
 
 
