@@ -163,7 +163,8 @@ def run_local(
     source = formats.open_source(input_path, input_format, compiled.variables, use_arrow=reader != "python")
     fmt = source.format
     default_out = fmt if fmt in ("csv", "tsv", "jsonl", "json") else "csv"
-    sink = open_sink(output, formats.format_of(output, output_format, default=default_out), writer or reader)
+    sink_format = formats.format_of(output, output_format, default=default_out)
+    sink = open_sink(output, sink_format, writer or reader)
     plan, names = compiled.plan(order), compiled.outputs(order)[0]
     if uncertain is not None:  # --propagate: value, u (and the gradient with --grad)
         uncertain.check_header(source.columns)
@@ -171,18 +172,25 @@ def run_local(
         kept_columns(keep, source.columns, compiled.variables),
         [*(uncertain.names if uncertain is not None else names), "error"],
     )
+    # The output's columns are fixed by the first chunk, except in JSON, where every object
+    # names its own keys: a key of a later JSON record that is not a column fails its row.
+    fixed = (
+        None if sink_format in ("jsonl", "json") else kept_columns(keep, source.columns, compiled.variables)
+    )
     tally = Tally()
     progress = _progress(source, quiet or input_path == "-")
     pending: deque[tuple[list[str], Future[Any]]] = deque()  # chunks being encoded, in order
     # From a pipe, each chunk goes out before the next is read: reading may block until more
     # rows arrive, and rows already evaluated must not wait for them (a streaming filter).
     streaming = input_path == "-"
+    emitted = False  # a chunk (at least the header) has gone to the sink
     try:
         for chunk in source.chunks:
             columns, stop = _chunk_columns(
-                compiled, plan, names, chunk, keep, source.columns, on_error, tally, uncertain
+                compiled, plan, names, chunk, keep, source.columns, on_error, tally, uncertain, fixed
             )
-            if columns and (len(columns[0].values) or tally.written == 0):
+            if columns and (len(columns[0].values) or not emitted):
+                emitted = True
                 pending.append(([c.name for c in columns], _encoder().submit(sink.encode, columns)))
             while pending and (
                 streaming or len(pending) > ENCODING or pending[0][1].done() or stop is not None
@@ -196,6 +204,12 @@ def run_local(
         while pending:
             labels, encoded = pending.popleft()
             sink.emit(labels, encoded.result())
+        if not emitted:  # no rows (a header alone): the header still goes out
+            columns, _ = _chunk_columns(
+                compiled, plan, names, formats.empty_chunk(compiled.variables), keep, source.columns,
+                on_error, tally, uncertain, fixed,
+            )  # fmt: skip
+            sink.emit([c.name for c in columns], sink.encode(columns))
     except UsageError:  # a later input file is unreadable: the rows before it are still written
         while pending:
             labels, encoded = pending.popleft()
@@ -250,19 +264,26 @@ def _chunk_columns(
     on_error: OnError,
     tally: Tally,
     uncertain: Any = None,
+    fixed: list[str] | None = None,
 ) -> tuple[list[Any], str | None]:
-    """The output columns of one chunk, and the message that stops the run (--on-error fail)."""
+    """The output columns of one chunk, and the message that stops the run (--on-error fail).
+    `fixed`: the passed-through columns when the output's columns are set (not JSON)."""
+    import numpy as np
     from adcalc.codegen.batch import evaluate_rows
 
     from .writers import Column
 
+    kept_names = kept_columns(keep, columns, compiled.variables)
+    if fixed is not None:
+        _fail_new_keys(chunk, [name for name in kept_names if name not in fixed])
+        kept_names = fixed
     uncertainties, problems = uncertain.read(chunk) if uncertain is not None else ({}, chunk.problems)
-    rows = evaluate_rows(plan, compiled.roots, chunk.variables, problems)
+    # No variables (a constant): evaluate_rows counts the rows from the columns it is given
+    variables = chunk.variables or {"": np.zeros(chunk.rows)}
+    rows = evaluate_rows(plan, compiled.roots, variables, problems)
     offset, count = tally.read, chunk.rows
     tally.read += count
-    kept = [
-        Column(name, _source_column(chunk, name)) for name in kept_columns(keep, columns, compiled.variables)
-    ]
+    kept = [Column(name, _source_column(chunk, name)) for name in kept_names]
     if uncertain is not None:
         out = kept + uncertain.columns(rows.values, rows.failed, uncertainties)
     else:
@@ -287,12 +308,28 @@ def _chunk_columns(
     return out, stop
 
 
+def _fail_new_keys(chunk: Any, new: list[str]) -> None:
+    """Fail the rows of JSON records with a key that is not among the output's set columns."""
+    from .chunks import ABSENT
+
+    for name in new:
+        for k, value in enumerate(chunk.others.get(name, ())):
+            if value is not ABSENT:
+                chunk.problems.setdefault(
+                    k,
+                    f"the key {name!r} is not a column of the output (its columns are the keys of the first "
+                    "records): write JSON Lines (-f jsonl), or choose the columns with --keep",
+                )
+
+
 def _source_column(chunk: Any, name: str) -> Any:
+    from .chunks import ABSENT
+
     if name in chunk.others:
         return chunk.others[name]
     if name in chunk.variables:
         return chunk.variables[name]
-    return [None] * chunk.rows  # a JSON key that this chunk's objects lack
+    return [ABSENT] * chunk.rows  # a JSON key that this chunk's objects lack
 
 
 def _take(column: Any, rows: Any) -> Any:

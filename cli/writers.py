@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from adcalc.errors import UsageError
 
+from .chunks import ABSENT
 from .jsonout import dumps
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "arrow")
@@ -67,10 +68,11 @@ class Column:
             return self.values
         if self.text:
             return pa.array(self.values, type=pa.string())
+        values = [None if v is ABSENT else v for v in self.values]
         try:
-            return pa.array(self.values)
+            return pa.array(values)
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed JSON values: write them as text
-            return pa.array([None if v is None else str(v) for v in self.values], type=pa.string())
+            return pa.array([None if v is None else cell_text(v) for v in values], type=pa.string())
 
 
 def _is_array(values: Any) -> bool:
@@ -173,7 +175,7 @@ def _csv_line(names: list[str], delimiter: str) -> bytes:
 
 def cell_text(value: Any) -> str:
     """The CSV text of one passed-through Python value (text, JSON or numpy values)."""
-    if value is None:
+    if value is None or value is ABSENT:
         return ""
     if isinstance(value, str):
         return value
@@ -250,9 +252,9 @@ def arrow_text(values: Any) -> Any:
     import pyarrow.compute as pc
 
     values = _one_array(values)
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+    if pa.types.is_string(values.type):
         return values
-    try:
+    try:  # large_string too: the kernels that join cells want one string type
         return pc.cast(values, pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested or binary values: their JSON text
         return pa.array([None if v is None else cell_text(v) for v in values.to_pylist()], pa.string())
@@ -373,7 +375,9 @@ class JsonWriter(Writer):
     def encode(self, columns: Sequence[Column]) -> bytes:
         names = [c.name for c in columns]
         rows = zip(*(c.python() for c in columns), strict=True)
-        objects = [dumps(dict(zip(names, row, strict=True))) for row in rows]
+        objects = [
+            dumps({name: v for name, v in zip(names, row, strict=True) if v is not ABSENT}) for row in rows
+        ]  # a key a JSON record did not have is left out, as it was
         if self.lines:
             return "".join(text + "\n" for text in objects).encode()
         return "".join(",\n" + text for text in objects).encode()  # emit drops the first comma
