@@ -275,8 +275,12 @@ def _chunk_columns(
 
     kept_names = kept_columns(keep, columns, compiled.variables)
     if fixed is not None:
-        _fail_new_keys(chunk, [name for name in kept_names if name not in fixed])
+        _fail_rows_with_keys(chunk, [name for name in kept_names if name not in fixed], NOT_A_COLUMN)
         kept_names = fixed
+    else:  # JSON output: a later record's key may have an output column's name (the first are checked)
+        outputs = {*(uncertain.names if uncertain is not None else names), "error"}
+        _fail_rows_with_keys(chunk, [name for name in kept_names if name in outputs], OUTPUT_NAME)
+        kept_names = [name for name in kept_names if name not in outputs]
     uncertainties, problems = uncertain.read(chunk) if uncertain is not None else ({}, chunk.problems)
     # No variables (a constant): evaluate_rows counts the rows from the columns it is given
     variables = chunk.variables or {"": np.zeros(chunk.rows)}
@@ -308,18 +312,21 @@ def _chunk_columns(
     return out, stop
 
 
-def _fail_new_keys(chunk: Any, new: list[str]) -> None:
-    """Fail the rows of JSON records with a key that is not among the output's set columns."""
+NOT_A_COLUMN = (
+    "the key {!r} is not a column of the output (its columns are the keys of the first records): "
+    "write JSON Lines (-f jsonl), or choose the columns with --keep"
+)
+OUTPUT_NAME = "the key {!r} has the name of an output column: rename it, or leave it out with --keep"
+
+
+def _fail_rows_with_keys(chunk: Any, keys: list[str], reason: str) -> None:
+    """Fail the rows of the JSON records that have one of these keys (`reason` names it)."""
     from .chunks import ABSENT
 
-    for name in new:
+    for name in keys:
         for k, value in enumerate(chunk.others.get(name, ())):
             if value is not ABSENT:
-                chunk.problems.setdefault(
-                    k,
-                    f"the key {name!r} is not a column of the output (its columns are the keys of the first "
-                    "records): write JSON Lines (-f jsonl), or choose the columns with --keep",
-                )
+                chunk.problems.setdefault(k, reason.format(name))
 
 
 def _source_column(chunk: Any, name: str) -> Any:

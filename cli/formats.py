@@ -500,10 +500,30 @@ def _jsonl_chunks(stream: BinaryIO, variables: Sequence[str], source: Source) ->
                     record, problem = {}, "invalid JSON: nested too deeply"
                 if problem is None and not isinstance(record, dict):
                     record, problem = {}, "a JSON object was expected"
+                if problem is None and _ESCAPED_SURROGATE.search(line) and lone_surrogate(record):
+                    record, problem = {}, "invalid JSON: a \\u escape of a lone surrogate (not Unicode text)"
                 if problem is not None:
                     problems[len(records)] = problem
                 records.append(record)
             yield records_chunk(records, variables, problems)
+
+
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")  # the only way JSON text gets one
+
+
+def lone_surrogate(value: Any) -> bool:
+    """True when a JSON value holds a surrogate code point without its pair (\\ud800 alone):
+    text that no UTF-8 output can hold."""
+    if isinstance(value, str):
+        return bool(_SURROGATE_CHAR.search(value))
+    if isinstance(value, dict):
+        return any(lone_surrogate(key) or lone_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(lone_surrogate(item) for item in value)
+    return False
+
+
+_SURROGATE_CHAR = re.compile("[\ud800-\udfff]")
 
 
 class _Repeated(dict[str, Any]):
@@ -549,6 +569,8 @@ def _json_source(stream: BinaryIO, variables: Sequence[str], size: int | None) -
         raise UsageError("the input is not valid JSON: nested too deeply") from None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise UsageError("JSON input must be an array of objects (or use JSON Lines)")
+    if _ESCAPED_SURROGATE.search(text) and lone_surrogate(records):
+        raise UsageError("the input is not valid JSON text: a \\u escape of a lone surrogate")
     columns = list(dict.fromkeys(key for record in records for key in record))
     source = Source(columns, iter(()), size, [len(text)])
     source.chunks = (

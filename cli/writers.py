@@ -362,6 +362,9 @@ def _cast_matches_repr() -> bool:
     return _cast_floats(np.array(probes), pa, pc).to_pylist() == [repr(v) for v in probes]
 
 
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")  # those json.dumps leaves as they are
+
+
 class JsonWriter(Writer):
     """JSON Lines (one object per line) or one JSON array of objects."""
 
@@ -378,9 +381,11 @@ class JsonWriter(Writer):
         objects = [
             dumps({name: v for name, v in zip(names, row, strict=True) if v is not ABSENT}) for row in rows
         ]  # a key a JSON record did not have is left out, as it was
-        if self.lines:
-            return "".join(text + "\n" for text in objects).encode()
-        return "".join(",\n" + text for text in objects).encode()  # emit drops the first comma
+        text = "".join(t + "\n" for t in objects) if self.lines else "".join(",\n" + t for t in objects)
+        if not text.isascii() and _LINE_BREAKS.search(text):
+            # line breaks to str.splitlines (and U+2028/9 to JavaScript): escaped, one object a line
+            text = _LINE_BREAKS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+        return text.encode()  # (JSON: emit drops the first comma)
 
     def emit(self, names: list[str], data: Any) -> None:
         if not self.lines and not self.started and data:
