@@ -80,7 +80,7 @@ def to_floats(cells: Sequence[Any], name: str, problems: dict[int, str]) -> np.n
         if not any(c is True or c is False for c in cells):
             values = np.array(cells, dtype=np.float64)  # numbers, numeric text, None -> NaN
             texts = [c for c in cells if isinstance(c, str)]
-            if not texts or not UNUSUAL.search("".join(texts)):
+            if values.shape == (len(cells),) and (not texts or not UNUSUAL.search("".join(texts))):
                 return values  # float() and NUMBER agree on plain ASCII without underscores
     except (ValueError, TypeError, OverflowError):
         pass

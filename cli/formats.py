@@ -271,6 +271,7 @@ def _file_source(file: InputFile, fmt: str, variables: Sequence[str], use_arrow:
 # holding line breaks is never cut in two, whatever the block or pipe boundaries.
 MAX_RECORD_BYTES = 64 << 20  # one row (a header, a line of JSON) at most: memory stays bounded
 MAX_RECORD = "64 MiB"
+BOM = b"\xef\xbb\xbf"
 
 
 def _record_pattern(delimiter: str) -> bytes:
@@ -312,26 +313,36 @@ def line_blocks(
     read = getattr(stream, "read1", stream.read)
     parts: list[bytes] = []
     held = 0
+    scan_at = 0  # bytes to hold before looking for a record end again (a long record: doubling)
     line = 1  # of the first byte held, for messages
+    start = True  # a byte-order mark may come first: it is no part of the first record
     while True:
         data = read(BLOCK_BYTES)
         source.position[0] += len(data)
         if not data:
             tail = b"".join(parts)
+            tail = tail.removeprefix(BOM) if start else tail
             if tail:
                 closed = _record_end(tail + b"\n", delimiter) == len(tail) + 1
                 yield (tail if tail.endswith((b"\n", b"\r")) or not closed else tail + b"\n"), closed
             return
         parts.append(data)
         held += len(data)
-        if held < BLOCK_BYTES and _more_waiting(stream):
+        if held < BLOCK_BYTES and _more_waiting(stream) or held < scan_at:
             continue  # more is there already: fill the block
         block = b"".join(parts)
+        if start and len(block) >= len(BOM):
+            block, start = block.removeprefix(BOM), False
+        elif start:
+            continue  # too few bytes yet to tell
         cut = _record_end(block, delimiter)
         parts, held = ([block[cut:]], len(block) - cut) if cut < len(block) else ([], 0)
         if held > MAX_RECORD_BYTES:
             where = line + block.count(b"\n", 0, cut)
             raise UsageError(f"line {where}: a row longer than {MAX_RECORD} (is a quoted field not closed?)")
+        # Not one record end in a long block: look again only once it has doubled, so that a
+        # long record arriving in small pieces (a pipe) is scanned a few times, not once a piece.
+        scan_at = 2 * held if not cut and held > 1 << 16 else 0
         if cut:
             line += block.count(b"\n", 0, cut)
             yield block[:cut], True
@@ -458,8 +469,8 @@ def _arrow_csv_parser(header: list[str], delimiter: str, variables: Sequence[str
     fallback = _python_csv_parser(header, delimiter, variables)
 
     def parse(block: bytes, closed: bool = True) -> Chunk:
-        if not closed or not block.strip(b"\r\n"):
-            return fallback(block, closed)
+        if not closed or not block.strip(b"\r\n") or block.startswith(BOM):
+            return fallback(block, closed)  # (pyarrow would drop U+FEFF at the start of a cell)
         try:
             options = quoted if b'"' in block else plain
             table = pcsv.read_csv(pa.py_buffer(block), read_options, options, convert)
@@ -479,7 +490,7 @@ def _arrow_csv_parser(header: list[str], delimiter: str, variables: Sequence[str
 # --- JSON ----------------------------------------------------------------------------------------
 def _jsonl_chunks(stream: BinaryIO, variables: Sequence[str], source: Source) -> Iterator[Chunk]:
     with stream:
-        for number, (block, _) in enumerate(line_blocks(stream, source)):
+        for block, _ in line_blocks(stream, source):
             records: list[Any] = []
             problems: dict[int, str] = {}
             # Lines end at LF only (a CR is JSON whitespace, and U+2028 is a character of a string).
@@ -489,8 +500,6 @@ def _jsonl_chunks(stream: BinaryIO, variables: Sequence[str], source: Source) ->
                 problem = None
                 try:
                     text = line.decode("utf-8")
-                    if number == 0 and not records:
-                        text = text.removeprefix("\ufeff")  # a byte-order mark before the first record
                     record = json.loads(text, object_pairs_hook=_json_object)
                 except UnicodeDecodeError as error:
                     record, problem = {}, f"the line is not valid UTF-8 (byte 0x{line[error.start]:02x})"
