@@ -231,13 +231,15 @@ def _uncertainties(compiled: Any, grad: bool) -> Any:
 def _check_names(kept: list[str], outputs: list[str]) -> None:
     """UsageError when a passed-through input column has an output column's name (or --keep
     names one twice): the output would repeat a name, and JSON and Parquet keep only one."""
+    from .chunks import shown_names
+
     twice = sorted({name for name in kept if kept.count(name) > 1})
     if twice:
-        raise UsageError(f"--keep names {', '.join(twice)} twice")
+        raise UsageError(f"--keep names {shown_names(twice)} twice")
     clash = [name for name in kept if name in outputs]
     if clash:
         raise UsageError(
-            f"the input column(s) {', '.join(clash)} have the names of output columns: "
+            f"the input column(s) {shown_names(clash)} have the names of output columns: "
             "rename them, or leave them out with --keep"
         )
 

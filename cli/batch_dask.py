@@ -32,7 +32,7 @@ def input_files(path: str, input_format: str | None) -> tuple[list[str], str]:
     an object store), in the same order, and handed to Dask as a list of paths or URLs: Dask's
     own listing sorts CSV files by plain text order and Parquet files in natural order, and the
     two engines are to give the same rows in the same order."""
-    from .formats import find_inputs, parse_header
+    from .formats import BOM, find_inputs, parse_header
 
     files, fmt = find_inputs(path, input_format)
     if fmt not in ("csv", "parquet"):
@@ -41,7 +41,7 @@ def input_files(path: str, input_format: str | None) -> tuple[list[str], str]:
         # pandas renames a repeated column (x, x.1) without a word: check the header as the local
         # engine does. Dask takes its columns from the first file, so that one is read here.
         with files[0].open() as stream:
-            check_columns(parse_header(stream.readline(), ","), ())
+            check_columns(parse_header(stream.readline().removeprefix(BOM), ","), ())
     return [f.name for f in files], fmt
 
 

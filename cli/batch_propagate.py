@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from adcalc.errors import UsageError
 
-from .chunks import ABSENT, to_floats
+from .chunks import ABSENT, shown_names, to_floats
 
 
 def u_column(variable: str) -> str:
@@ -53,7 +53,7 @@ class RowUncertainties:
         if columns and not any(name in columns for name in wanted):
             raise UsageError(
                 f"--propagate reads standard uncertainties from columns {', '.join(wanted)}, "
-                f"and the input has none (columns: {', '.join(columns)})"
+                f"and the input has none (columns: {shown_names(columns)})"
             )
 
     def read(self, chunk: Any) -> tuple[dict[str, np.ndarray], dict[int, str]]:

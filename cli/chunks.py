@@ -47,6 +47,18 @@ class InputFile:
     local: str | None = None  # a local path, memory-mapped for Arrow IPC
 
 
+def shown_names(names: Sequence[str], most: int = 20) -> str:
+    """Column names for a one-line message: a name with a line break or another unprintable
+    character as its repr, a long one cut, and at most `most` of them."""
+
+    def one(name: str) -> str:
+        text = name if name.isprintable() else repr(name)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    shown = ", ".join(one(name) for name in names[:most]) or "none"
+    return shown + (f", ... ({len(names) - most} more)" if len(names) > most else "")
+
+
 def check_columns(columns: Sequence[str], variables: Sequence[str]) -> None:
     """UsageError unless every variable has a column and no two columns share a name."""
     seen: dict[str, int] = {}
@@ -54,14 +66,15 @@ def check_columns(columns: Sequence[str], variables: Sequence[str]) -> None:
         if name in seen:
             # Which one would a variable or --keep mean? Neither reader may guess.
             raise UsageError(
-                f"the input has two columns named {name!r} (columns {seen[name] + 1} and {k + 1}): "
+                f"the input has two columns named {name!r:.60} (columns {seen[name] + 1} and {k + 1}): "
                 "every column needs its own name"
             )
         seen[name] = k
     missing = [name for name in variables if name not in columns]
     if missing:
-        shown = ", ".join(columns) or "none"
-        raise UsageError(f"the input has no column for variable(s) {', '.join(missing)} (columns: {shown})")
+        raise UsageError(
+            f"the input has no column for variable(s) {', '.join(missing)} (columns: {shown_names(columns)})"
+        )
 
 
 # What a number is in a text cell: decimal or scientific notation, inf, infinity or nan (any

@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from adcalc.errors import UsageError
 
-from .chunks import ABSENT, BLOCK_ROWS, Chunk, InputFile, Source, check_columns, to_floats
+from .chunks import ABSENT, BLOCK_ROWS, Chunk, InputFile, Source, check_columns, shown_names, to_floats
 from .writers import arrow_module
 
 TEXT_FORMATS = {"csv": ",", "tsv": "\t"}
@@ -203,8 +203,8 @@ def open_source(path: str, given: str | None, variables: Sequence[str], use_arro
                 # Columns are found by name, but the passed-through ones would silently go
                 # missing or change place: one table needs one header.
                 raise UsageError(
-                    f"{file.name} has the columns {', '.join(part.columns)} but {files[0].name} has "
-                    f"{', '.join(first.columns)}: the files of one input need the same columns"
+                    f"{file.name} has the columns {shown_names(part.columns)} but {files[0].name} has "
+                    f"{shown_names(first.columns)}: the files of one input need the same columns"
                 )
             for chunk in part.chunks:
                 whole.position[0] = done + part.position[0]
@@ -398,9 +398,10 @@ def _first_record_end(block: bytes, delimiter: str) -> int:
 
 
 def parse_header(line: bytes, delimiter: str) -> list[str]:
-    """The column names of a header line (a byte-order mark and spaces around names dropped)."""
+    """The column names of a header line (spaces around names dropped; a byte-order mark before
+    it is dropped by line_blocks)."""
     try:
-        text = line.decode("utf-8-sig")
+        text = line.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UsageError(
             f"the header line is not valid UTF-8 (byte 0x{line[error.start]:02x} at byte {error.start + 1})"

@@ -242,13 +242,12 @@ def _reference_csv(data: bytes, delimiter: str) -> Expected:
 def _reference_jsonl(data: bytes) -> Expected:
     expected = Expected(False)
     records = []
-    for k, line in enumerate(data.split(b"\n")):
+    for line in data.removeprefix(b"\xef\xbb\xbf").split(b"\n"):  # a byte-order mark first is dropped
         if not line.strip(b" \t\r"):
             continue
         record: Any = None
         try:
             text = line.decode("utf-8")
-            text = text.removeprefix("\ufeff") if k == 0 else text
             record = json.loads(text, object_pairs_hook=_Pairs)
             duplicate = isinstance(record, _Pairs) and record.repeated
         except (ValueError, RecursionError):
