@@ -4,7 +4,9 @@ block boundary somewhere.
 
 Each output is checked against an independent reading of the input: Python's csv module over the
 whole text (decoded with surrogateescape, universal line breaks) for CSV, a line split and
-json.loads for JSON Lines; the numbers against Python's own arithmetic. The invariants:
+json.loads for JSON Lines; the numbers against Python's own arithmetic. A quarter of the inputs
+arrive through standard input, a pipe that a thread fills in pieces of 1 to 300 bytes. The
+invariants:
 
 - one output row per input row, in order (--on-error mark), the good rows only (skip), the rows
   before the first failure (fail);
@@ -67,6 +69,7 @@ class Case:
     on_error: str
     output: str  # csv or jsonl
     mutations: list[str] = field(default_factory=list)
+    piped: int = 0  # > 0: through standard input, a pipe written in pieces of at most this many bytes
 
 
 # --- generating ----------------------------------------------------------------------------------
@@ -162,6 +165,7 @@ def _csv_case(seed: int) -> Case:
     return Case(
         data, fmt, rng.choice(["python", "arrow"]), rng.choice([8, 33, 200, 4 << 20]),
         rng.choice(["mark", "mark", "skip", "fail"]), rng.choice(["csv", "jsonl"]), mutations,
+        rng.choice([0, 0, 0, 1, 16, 300]),
     )  # fmt: skip
 
 
@@ -173,7 +177,7 @@ def _jsonl_case(seed: int) -> Case:
         data = _mutate(rng, data, mutations)
     return Case(
         data, "jsonl", "python", rng.choice([8, 40, 4 << 20]), rng.choice(["mark", "mark", "skip", "fail"]),
-        rng.choice(["jsonl", "jsonl", "csv"]), mutations,
+        rng.choice(["jsonl", "jsonl", "csv"]), mutations, rng.choice([0, 0, 0, 7]),
     )  # fmt: skip
 
 
@@ -318,13 +322,58 @@ def _csv_cell(value: Any) -> str:
 def _run(case: Case, tmp_path: Path, capsys: Any, monkeypatch: Any) -> Any:
     from adcalc.cli import formats
 
-    path = tmp_path / f"in.{case.fmt}"
-    path.write_bytes(case.data)
     monkeypatch.setattr(formats, "BLOCK_BYTES", case.block)
-    args = ["batch", EXPRESSION, "-i", str(path), "--on-error", case.on_error, "-f", case.output]
+    args = ["batch", EXPRESSION, "--on-error", case.on_error, "-f", case.output]
     if case.fmt != "jsonl":
         args += ["--text-engine", case.engine]
-    return run_inprocess(args, capsys)
+    if case.piped:
+        return _run_piped(case, [*args, "-i", "-", "--input-format", case.fmt], capsys)
+    path = tmp_path / f"in.{case.fmt}"
+    path.write_bytes(case.data)
+    return run_inprocess([*args, "-i", str(path)], capsys)
+
+
+def _run_piped(case: Case, args: list[str], capsys: Any) -> Any:
+    """adcalc ARGS in-process with standard input a pipe that a thread fills in small pieces:
+    blocks end wherever the pieces do, as from a slow producer."""
+    import os
+    import sys
+    import threading
+
+    from adcalc.cli import main
+    from adcalc.cli.actions import State
+
+    from tests.cli.helpers import Outcome
+
+    read_end, write_end = os.pipe()
+
+    def produce() -> None:
+        with os.fdopen(write_end, "wb", buffering=0) as pipe:
+            try:
+                for start in range(0, len(case.data), case.piped):
+                    pipe.write(case.data[start : start + case.piped])
+            except (BrokenPipeError, OSError):
+                pass  # the reader stopped early (a bad header, --on-error fail)
+
+    class Stdin:
+        buffer = os.fdopen(read_end, "rb")
+
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    State.source, State.debug = None, False
+    old_argv, old_stdin = sys.argv, sys.stdin
+    sys.argv, sys.stdin = ["adcalc", *args], Stdin()  # type: ignore[assignment]
+    code = 0
+    try:
+        main.run()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    finally:
+        sys.argv, sys.stdin = old_argv, old_stdin
+        Stdin.buffer.close()
+        producer.join(10)
+    captured = capsys.readouterr()
+    return Outcome(code, captured.out, captured.err)
 
 
 def _check(case: Case, expected: Expected, outcome: Any) -> list[str]:
@@ -456,8 +505,8 @@ def _campaign(
             outcome = _run(case, tmp_path, capsys, patch)
         broken = _check(case, expected, outcome)
         if broken:
-            found.append(f"seed {seed} ({case.fmt} {case.engine} block {case.block} {case.on_error} "
-                         f"-> {case.output}, {case.mutations}): {broken[0]}")  # fmt: skip
+            how = f"{case.fmt} {case.engine} block {case.block} piped {case.piped} {case.on_error}"
+            found.append(f"seed {seed} ({how} -> {case.output}, {case.mutations}): {broken[0]}")
     fuzz_count(name, count, len(found))
     report = os.environ.get("ADCALC_FUZZ_REPORT")  # a file for every finding (the assert shows 15)
     if report and found:
