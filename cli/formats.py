@@ -403,8 +403,14 @@ def parse_header(line: bytes, delimiter: str) -> list[str]:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
+        utf16 = (
+            " (UTF-16? convert it: iconv -f UTF-16 -t UTF-8)"
+            if line[:2] in (b"\xff\xfe", b"\xfe\xff")
+            else ""
+        )
         raise UsageError(
             f"the header line is not valid UTF-8 (byte 0x{line[error.start]:02x} at byte {error.start + 1})"
+            + utf16
         ) from None
     rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row]
     return [name.strip() for name in (rows[0] if rows else [])]
