@@ -283,3 +283,22 @@ def test_malformed_and_pickled_numpy_files_are_refused(
             line.startswith(f"error: Bad usage: cannot read the input as {path.suffix}: ") and reason in line
         )
         assert "\n" not in line
+
+
+def test_jsonl_files_of_one_input_add_their_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "part1.jsonl").write_text('{"id": "a", "x": 1}\n')
+    (parts / "part2.jsonl").write_text('{"id": "b", "x": 2, "note": "new"}\n')
+    outcome = run_inprocess(["batch", "x", "-i", str(parts), "-f", "jsonl"], capsys)
+    assert outcome.code == 0, outcome.stderr
+    assert [json.loads(line) for line in outcome.stdout.splitlines()] == [
+        {"id": "a", "value": 1.0, "error": None},
+        {"id": "b", "note": "new", "value": 2.0, "error": None},
+    ]
+    as_csv = run_inprocess(["batch", "x", "-i", str(parts), "-f", "csv"], capsys)
+    assert as_csv.code == 1  # the CSV header was written before the second file's new key
+    assert rows(as_csv.stdout)[:2] == [["id", "value", "error"], ["a", "1.0", ""]]
+    assert "the key 'note' is not a column of the output" in rows(as_csv.stdout)[2][2]
+    kept = run_inprocess(["batch", "x", "-i", str(parts), "-f", "csv", "--keep", "id"], capsys)
+    assert (kept.code, kept.stdout) == (0, "id,value,error\na,1.0,\nb,2.0,\n")
