@@ -166,6 +166,9 @@ def run_local(
     sink_format = formats.format_of(output, output_format, default=default_out)
     sink = open_sink(output, sink_format, writer or reader)
     plan, names = compiled.plan(order), compiled.outputs(order)[0]
+    if fmt in ("jsonl", "json") and keep and keep.strip().lower() != "none":
+        # JSON has no header: a key named by --keep may first appear in a later record
+        formats.grow(source.columns, [name.strip() for name in keep.split(",") if name.strip()])
     if uncertain is not None:  # --propagate: value, u (and the gradient with --grad)
         uncertain.check_header(source.columns)
     _check_names(
@@ -213,7 +216,10 @@ def run_local(
     except UsageError:  # a later input file is unreadable: the rows before it are still written
         while pending:
             labels, encoded = pending.popleft()
-            sink.emit(labels, encoded.result())
+            try:
+                sink.emit(labels, encoded.result())
+            except UsageError:  # the output cannot take them either: the first reason stands
+                break
         raise
     finally:
         if progress is not None:

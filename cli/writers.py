@@ -405,7 +405,7 @@ class ArrowFileWriter(Writer):
 
     def __init__(self, stream: BinaryIO, fmt: str) -> None:
         super().__init__(stream)
-        self.fmt, self.writer = fmt, None
+        self.fmt, self.writer, self.schema = fmt, None, None
 
     def encode(self, columns: Sequence[Column]) -> Any:
         pa = arrow_module()
@@ -414,13 +414,40 @@ class ArrowFileWriter(Writer):
     def emit(self, names: list[str], table: Any) -> None:
         pa = arrow_module()
         if self.writer is None:
+            # A column with no value yet (a JSON key the first records lack) is text: null
+            # would fit nothing that comes later.
+            self.schema = pa.schema(
+                [
+                    field.with_type(pa.string()) if pa.types.is_null(field.type) else field
+                    for field in table.schema
+                ]
+            )
             if self.fmt == "parquet":
                 import pyarrow.parquet as pq
 
-                self.writer = pq.ParquetWriter(self.stream, table.schema)
+                self.writer = pq.ParquetWriter(self.stream, self.schema)
             else:
-                self.writer = pa.ipc.new_file(self.stream, table.schema)
-        self.writer.write_table(table.cast(self.writer.schema) if self.fmt == "parquet" else table)
+                self.writer = pa.ipc.new_file(self.stream, self.schema)
+        try:
+            self.writer.write_table(table.cast(self.schema))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            raise UsageError(self._type_change(table)) from None
+
+    def _type_change(self, table: Any) -> str:
+        """The message for a chunk whose column does not fit the type the first chunk gave it (a
+        JSON key that holds numbers in the first records and text later)."""
+        schema = self.schema
+        for name in table.column_names:
+            if name in schema.names and table.schema.field(name).type != schema.field(name).type:
+                try:
+                    table.column(name).cast(schema.field(name).type)
+                except Exception:  # noqa: BLE001  (any failure to cast: this is the column)
+                    return (
+                        f"the column {name!r} holds {schema.field(name).type} in the first rows and "
+                        f"{table.schema.field(name).type} later: {self.fmt} needs one type per column "
+                        "(write JSON Lines or CSV, or leave it out with --keep)"
+                    )
+        return f"a later chunk has other columns than the first: {self.fmt} needs one schema"
 
     def close(self) -> None:
         if self.writer is not None:

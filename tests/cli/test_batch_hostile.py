@@ -302,3 +302,32 @@ def test_jsonl_files_of_one_input_add_their_keys(tmp_path: Path, capsys: pytest.
     assert "the key 'note' is not a column of the output" in rows(as_csv.stdout)[2][2]
     kept = run_inprocess(["batch", "x", "-i", str(parts), "-f", "csv", "--keep", "id"], capsys)
     assert (kept.code, kept.stdout) == (0, "id,value,error\na,1.0,\nb,2.0,\n")
+
+
+def test_jsonl_to_parquet_keeps_one_type_per_column(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    data = b'{"x": 1}\n{"id": "a", "x": 2}\n{"id": 5, "x": 3}\n'
+    out = tmp_path / "out.parquet"
+    # the first block lacks `id`: --keep may name it; a key with no value yet is text
+    outcome = batch(
+        data, capsys, monkeypatch, tmp_path, "--keep", "id", "-o", str(out), name="in.jsonl", block=8
+    )
+    assert outcome.code == 0, outcome.stderr
+    assert pq.read_table(out).to_pylist() == [
+        {"id": None, "value": 1.0, "error": None},
+        {"id": "a", "value": 4.0, "error": None},
+        {"id": "5", "value": 9.0, "error": None},
+    ]
+    numbers_then_text = b'{"id": 1, "x": 1}\n{"id": "a", "x": 2}\n'
+    outcome = batch(
+        numbers_then_text, capsys, monkeypatch, tmp_path, "-o", str(out), name="in.jsonl", block=8
+    )
+    assert outcome.code == 2
+    assert outcome.stderr.strip() == (
+        "error: Bad usage: the column 'id' holds int64 in the first rows and string later: parquet needs "
+        "one type per column (write JSON Lines or CSV, or leave it out with --keep)"
+    )
+    assert pq.read_table(out).to_pylist() == [{"id": 1, "value": 1.0, "error": None}]  # the rows before
