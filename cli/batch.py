@@ -175,13 +175,22 @@ def run_local(
     source = formats.open_source(input_path, input_format, compiled.variables, use_arrow=reader != "python")
     fmt = source.format
     default_out = fmt if fmt in ("csv", "tsv", "jsonl", "json") else "csv"
-    sink = open_sink(output, formats.format_of(output, output_format, default=default_out), writer or reader)
+    sink_format = formats.format_of(output, output_format, default=default_out)
+    sink = open_sink(output, sink_format, writer or reader)
     plan, names = compiled.plan(order), compiled.outputs(order)[0]
+    if fmt in ("jsonl", "json") and keep and keep.strip().lower() != "none":
+        # JSON has no header: a key named by --keep may first appear in a later record
+        formats.grow(source.columns, [name.strip() for name in keep.split(",") if name.strip()])
     if uncertain is not None:  # --propagate: value, u (and the gradient with --grad)
         uncertain.check_header(source.columns)
     _check_names(
         kept_columns(keep, source.columns, compiled.variables),
         [*(uncertain.names if uncertain is not None else names), "error"],
+    )
+    # The output's columns are fixed by the first chunk, except in JSON, where every object
+    # names its own keys: a key of a later JSON record that is not a column fails its row.
+    fixed = (
+        None if sink_format in ("jsonl", "json") else kept_columns(keep, source.columns, compiled.variables)
     )
     tally = Tally()
     progress = _progress(source, quiet or input_path == "-")
@@ -189,12 +198,14 @@ def run_local(
     # From a pipe, each chunk goes out before the next is read: reading may block until more
     # rows arrive, and rows already evaluated must not wait for them (a streaming filter).
     streaming = input_path == "-"
+    emitted = False  # a chunk (at least the header) has gone to the sink
     try:
         for chunk in source.chunks:
             columns, stop = _chunk_columns(
-                compiled, plan, names, chunk, keep, source.columns, on_error, tally, uncertain
+                compiled, plan, names, chunk, keep, source.columns, on_error, tally, uncertain, fixed
             )
-            if columns and (len(columns[0].values) or tally.written == 0):
+            if columns and (len(columns[0].values) or not emitted):
+                emitted = True
                 pending.append(([c.name for c in columns], _encoder().submit(sink.encode, columns)))
             while pending and (
                 streaming or len(pending) > ENCODING or pending[0][1].done() or stop is not None
@@ -208,10 +219,19 @@ def run_local(
         while pending:
             labels, encoded = pending.popleft()
             sink.emit(labels, encoded.result())
+        if not emitted:  # no rows (a header alone): the header still goes out
+            columns, _ = _chunk_columns(
+                compiled, plan, names, formats.empty_chunk(compiled.variables), keep, source.columns,
+                on_error, tally, uncertain, fixed,
+            )  # fmt: skip
+            sink.emit([c.name for c in columns], sink.encode(columns))
     except UsageError:  # a later input file is unreadable: the rows before it are still written
         while pending:
             labels, encoded = pending.popleft()
-            sink.emit(labels, encoded.result())
+            try:
+                sink.emit(labels, encoded.result())
+            except UsageError:  # the output cannot take them either: the first reason stands
+                break
         raise
     finally:
         if progress is not None:
@@ -229,13 +249,15 @@ def _uncertainties(compiled: Any, grad: bool) -> Any:
 def _check_names(kept: list[str], outputs: list[str]) -> None:
     """UsageError when a passed-through input column has an output column's name (or --keep
     names one twice): the output would repeat a name, and JSON and Parquet keep only one."""
+    from .chunks import shown_names
+
     twice = sorted({name for name in kept if kept.count(name) > 1})
     if twice:
-        raise UsageError(f"--keep names {', '.join(twice)} twice")
+        raise UsageError(f"--keep names {shown_names(twice)} twice")
     clash = [name for name in kept if name in outputs]
     if clash:
         raise UsageError(
-            f"the input column(s) {', '.join(clash)} have the names of output columns: "
+            f"the input column(s) {shown_names(clash)} have the names of output columns: "
             "rename them, or leave them out with --keep"
         )
 
@@ -262,19 +284,30 @@ def _chunk_columns(
     on_error: OnError,
     tally: Tally,
     uncertain: Any = None,
+    fixed: list[str] | None = None,
 ) -> tuple[list[Any], str | None]:
-    """The output columns of one chunk, and the message that stops the run (--on-error fail)."""
+    """The output columns of one chunk, and the message that stops the run (--on-error fail).
+    `fixed`: the passed-through columns when the output's columns are set (not JSON)."""
+    import numpy as np
     from adcalc.codegen.batch import evaluate_rows
 
     from .writers import Column
 
+    kept_names = kept_columns(keep, columns, compiled.variables)
+    if fixed is not None:
+        _fail_rows_with_keys(chunk, [name for name in kept_names if name not in fixed], NOT_A_COLUMN)
+        kept_names = fixed
+    else:  # JSON output: a later record's key may have an output column's name (the first are checked)
+        outputs = {*(uncertain.names if uncertain is not None else names), "error"}
+        _fail_rows_with_keys(chunk, [name for name in kept_names if name in outputs], OUTPUT_NAME)
+        kept_names = [name for name in kept_names if name not in outputs]
     uncertainties, problems = uncertain.read(chunk) if uncertain is not None else ({}, chunk.problems)
-    rows = evaluate_rows(plan, compiled.roots, chunk.variables, problems)
+    # No variables (a constant): evaluate_rows counts the rows from the columns it is given
+    variables = chunk.variables or {"": np.zeros(chunk.rows)}
+    rows = evaluate_rows(plan, compiled.roots, variables, problems)
     offset, count = tally.read, chunk.rows
     tally.read += count
-    kept = [
-        Column(name, _source_column(chunk, name)) for name in kept_columns(keep, columns, compiled.variables)
-    ]
+    kept = [Column(name, _source_column(chunk, name)) for name in kept_names]
     if uncertain is not None:
         out = kept + uncertain.columns(rows.values, rows.failed, uncertainties)
     else:
@@ -299,12 +332,31 @@ def _chunk_columns(
     return out, stop
 
 
+NOT_A_COLUMN = (
+    "the key {!r} is not a column of the output (its columns are the keys of the first records): "
+    "write JSON Lines (-f jsonl), or choose the columns with --keep"
+)
+OUTPUT_NAME = "the key {!r} has the name of an output column: rename it, or leave it out with --keep"
+
+
+def _fail_rows_with_keys(chunk: Any, keys: list[str], reason: str) -> None:
+    """Fail the rows of the JSON records that have one of these keys (`reason` names it)."""
+    from .chunks import ABSENT
+
+    for name in keys:
+        for k, value in enumerate(chunk.others.get(name, ())):
+            if value is not ABSENT:
+                chunk.problems.setdefault(k, reason.format(name))
+
+
 def _source_column(chunk: Any, name: str) -> Any:
+    from .chunks import ABSENT
+
     if name in chunk.others:
         return chunk.others[name]
     if name in chunk.variables:
         return chunk.variables[name]
-    return [None] * chunk.rows  # a JSON key that this chunk's objects lack
+    return [ABSENT] * chunk.rows  # a JSON key that this chunk's objects lack
 
 
 def _take(column: Any, rows: Any) -> Any:

@@ -32,7 +32,7 @@ def input_files(path: str, input_format: str | None) -> tuple[list[str], str]:
     an object store), in the same order, and handed to Dask as a list of paths or URLs: Dask's
     own listing sorts CSV files by plain text order and Parquet files in natural order, and the
     two engines are to give the same rows in the same order."""
-    from .formats import find_inputs, parse_header
+    from .formats import BOM, find_inputs, parse_header
 
     files, fmt = find_inputs(path, input_format)
     if fmt not in ("csv", "parquet"):
@@ -41,7 +41,7 @@ def input_files(path: str, input_format: str | None) -> tuple[list[str], str]:
         # pandas renames a repeated column (x, x.1) without a word: check the header as the local
         # engine does. Dask takes its columns from the first file, so that one is read here.
         with files[0].open() as stream:
-            check_columns(parse_header(stream.readline(), ","), ())
+            check_columns(parse_header(stream.readline().removeprefix(BOM), ","), ())
     return [f.name for f in files], fmt
 
 
@@ -66,9 +66,16 @@ def evaluate_partition(
 
     compiled = _compiled(source, name, wrt)
     problems: dict[int, str] = {}
+    frame = _bad_bytes_marked(frame, problems)
     numbers = {v: to_floats(frame[v].tolist(), v, problems) for v in compiled.variables}
-    rows = evaluate_rows(compiled.plan(order), compiled.roots, numbers, problems)
+    # No variables (a constant): evaluate_rows counts the rows from the columns it is given
+    rows = evaluate_rows(
+        compiled.plan(order), compiled.roots, numbers or {"": np.zeros(len(frame))}, problems
+    )
     out = frame[keep].copy()
+    for column in keep:  # text as Arrow strings in Parquet (read as Python str, see run_dask)
+        if out[column].dtype == object:
+            out[column] = out[column].astype("string")
     for k, column in enumerate(compiled.outputs(order)[0]):
         out[column] = rows.values[k]
     messages = np.full(len(frame), None, dtype=object)
@@ -76,6 +83,27 @@ def evaluate_partition(
         messages[row] = message
     out["error"] = pd.Series(messages, index=frame.index, dtype="string")
     return out
+
+
+def _bad_bytes_marked(frame: Any, problems: dict[int, str]) -> Any:
+    """The frame with U+FFFD for each byte that is not UTF-8 (read with surrogateescape), and a
+    problem for each row that held one, as the local engine does."""
+    import re
+
+    bad = re.compile("[\udc80-\udcff]")
+    frame = frame.copy()
+    for j, name in enumerate(frame.columns):
+        cells = frame[name].tolist()
+        found = [k for k, cell in enumerate(cells) if isinstance(cell, str) and bad.search(cell)]
+        for k in found:
+            byte = ord(bad.search(cells[k]).group()) - 0xDC00
+            problems.setdefault(
+                k, f"field {j + 1} is not valid UTF-8 (byte 0x{byte:02x}): written with U+FFFD"
+            )
+            cells[k] = bad.sub("\ufffd", cells[k])
+        if found:
+            frame[name] = cells
+    return frame
 
 
 def run_dask(
@@ -89,7 +117,7 @@ def run_dask(
     quiet: bool,
 ) -> None:
     """Evaluate every row of the files on Dask and write Parquet; exit 1 when a row failed."""
-    from .tally import Tally, kept_columns
+    from .tally import Tally
 
     dd = _dask()
     if output == "-":
@@ -98,18 +126,19 @@ def run_dask(
     client = _client(scheduler)
     tally = Tally()
     try:
-        frame = (
-            dd.read_csv(files, dtype=str, keep_default_na=False) if fmt == "csv" else dd.read_parquet(files)
-        )
-        check_columns(list(frame.columns), compiled.variables)
-        kept = kept_columns(keep, list(frame.columns), compiled.variables)
-        expression = compiled.expression
-        arguments = (expression.source, expression.name, compiled.wrt, order, kept)
-        meta = evaluate_partition(frame._meta, *arguments)
-        result = frame.map_partitions(evaluate_partition, *arguments, meta=meta)
-        result.to_parquet(output, write_index=False)
-        written = dd.read_parquet(output, columns=["error"])
-        rows, failed = dd.compute(written.shape[0], written["error"].count())
+        import dask
+
+        # Text stays Python str until evaluate_partition has replaced the bytes that are not
+        # UTF-8 (read with surrogateescape), which Arrow strings cannot hold.
+        with dask.config.set({"dataframe.convert-string": False}):
+            rows, failed = _evaluate(dd, files, fmt, compiled, order, keep, output)
+    except Exception as error:  # pandas' parser: a row of the wrong length, an unclosed quote
+        if type(error).__name__ != "ParserError":
+            raise
+        reason = str(error).strip().splitlines()[-1]
+        raise UsageError(
+            f"--engine dask cannot read the input: {reason} (the local engine marks such rows)"
+        ) from None
     finally:
         if client is not None:
             client.close()
@@ -121,6 +150,28 @@ def run_dask(
         import typer
 
         raise typer.Exit(1)
+
+
+def _evaluate(
+    dd: Any, files: list[str], fmt: str, compiled: Any, order: int, keep: str | None, output: str
+) -> Any:
+    """(rows, failed rows) of the whole input, evaluated and written to `output` by Dask."""
+    from .tally import kept_columns
+
+    frame = (
+        dd.read_csv(files, dtype=object, keep_default_na=False, encoding_errors="surrogateescape")
+        if fmt == "csv"
+        else dd.read_parquet(files)
+    )
+    check_columns(list(frame.columns), compiled.variables)
+    kept = kept_columns(keep, list(frame.columns), compiled.variables)
+    expression = compiled.expression
+    arguments = (expression.source, expression.name, compiled.wrt, order, kept)
+    meta = evaluate_partition(frame._meta, *arguments)
+    result = frame.map_partitions(evaluate_partition, *arguments, meta=meta)
+    result.to_parquet(output, write_index=False)
+    written = dd.read_parquet(output, columns=["error"])
+    return dd.compute(written.shape[0], written["error"].count())
 
 
 def _client(scheduler: str | None) -> Any:

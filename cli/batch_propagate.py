@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from adcalc.errors import UsageError
 
-from .chunks import to_floats
+from .chunks import ABSENT, shown_names, to_floats
 
 
 def u_column(variable: str) -> str:
@@ -53,7 +53,7 @@ class RowUncertainties:
         if columns and not any(name in columns for name in wanted):
             raise UsageError(
                 f"--propagate reads standard uncertainties from columns {', '.join(wanted)}, "
-                f"and the input has none (columns: {', '.join(columns)})"
+                f"and the input has none (columns: {shown_names(columns)})"
             )
 
     def read(self, chunk: Any) -> tuple[dict[str, np.ndarray], dict[int, str]]:
@@ -70,7 +70,10 @@ class RowUncertainties:
             if u is None:  # text or JSON values, or Arrow text with a bad cell (to_floats says which)
                 cells = column.to_pylist() if hasattr(column, "to_pylist") else list(column)
                 blank = np.array(
-                    [cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells]
+                    [
+                        cell is None or cell is ABSENT or (isinstance(cell, str) and not cell.strip())
+                        for cell in cells
+                    ]
                 )
                 u = to_floats(cells, u_column(name), problems)
             bad = ~blank & ~(np.isfinite(u) & (u >= 0))  # NaN fails `u >= 0` too

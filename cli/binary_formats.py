@@ -18,9 +18,17 @@ from .writers import arrow_module
 
 def numpy_source(stream: BinaryIO, fmt: str, variables: Sequence[str], size: int | None) -> Source:
     """The chunks of a .npy (structured, or one column per variable) or .npz input."""
-    data = np.load(stream if stream.seekable() else io.BytesIO(stream.read()), mmap_mode=None)
-    if fmt == "npz":
-        arrays = {name: np.asarray(data[name]).reshape(-1) for name in data.files}
+    import zipfile
+
+    try:
+        # allow_pickle=False: an object array would be unpickled, and a pickle runs code
+        data = np.load(stream if stream.seekable() else io.BytesIO(stream.read()), allow_pickle=False)
+        if isinstance(data, np.lib.npyio.NpzFile):
+            arrays = {name: np.asarray(data[name]).reshape(-1) for name in data.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        raise UsageError(f"cannot read the input as .{fmt}: {_reason(error)}") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        pass  # arrays read above, inside the try: each member is loaded on access
     elif data.dtype.names:
         arrays = {name: data[name].reshape(-1) for name in data.dtype.names}
     elif data.ndim == 2 and data.shape[1] == len(variables):
@@ -44,6 +52,13 @@ def numpy_source(stream: BinaryIO, fmt: str, variables: Sequence[str], size: int
             yield Chunk(len(next(iter(piece.values()))), numbers, others, problems)
 
     return Source(list(arrays), chunks(), size, [size or 0])
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "allow_pickle" in text:
+        return "it holds Python objects (a pickle), which adcalc does not load"
+    return text
 
 
 def _float_column(values: np.ndarray, name: str, problems: dict[int, str]) -> np.ndarray:

@@ -34,7 +34,9 @@ def kept_columns(keep: str | None, columns: list[str], variables: tuple[str, ...
     wanted = [name.strip() for name in keep.split(",") if name.strip()]
     unknown = [name for name in wanted if name not in columns]
     if unknown:
+        from .chunks import shown_names  # (numpy: not imported at start-up)
+
         raise UsageError(
-            f"--keep names unknown column(s) {', '.join(unknown)} (columns: {', '.join(columns)})"
+            f"--keep names unknown column(s) {shown_names(unknown)} (columns: {shown_names(columns)})"
         )
     return wanted

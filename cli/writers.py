@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from adcalc.errors import UsageError
 
+from .chunks import ABSENT
 from .jsonout import dumps
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "arrow")
@@ -67,10 +68,11 @@ class Column:
             return self.values
         if self.text:
             return pa.array(self.values, type=pa.string())
+        values = [None if v is ABSENT else v for v in self.values]
         try:
-            return pa.array(self.values)
+            return pa.array(values)
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed JSON values: write them as text
-            return pa.array([None if v is None else str(v) for v in self.values], type=pa.string())
+            return pa.array([None if v is None else cell_text(v) for v in values], type=pa.string())
 
 
 def _is_array(values: Any) -> bool:
@@ -173,7 +175,7 @@ def _csv_line(names: list[str], delimiter: str) -> bytes:
 
 def cell_text(value: Any) -> str:
     """The CSV text of one passed-through Python value (text, JSON or numpy values)."""
-    if value is None:
+    if value is None or value is ABSENT:
         return ""
     if isinstance(value, str):
         return value
@@ -250,9 +252,9 @@ def arrow_text(values: Any) -> Any:
     import pyarrow.compute as pc
 
     values = _one_array(values)
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+    if pa.types.is_string(values.type):
         return values
-    try:
+    try:  # large_string too: the kernels that join cells want one string type
         return pc.cast(values, pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested or binary values: their JSON text
         return pa.array([None if v is None else cell_text(v) for v in values.to_pylist()], pa.string())
@@ -360,6 +362,9 @@ def _cast_matches_repr() -> bool:
     return _cast_floats(np.array(probes), pa, pc).to_pylist() == [repr(v) for v in probes]
 
 
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")  # those json.dumps leaves as they are
+
+
 class JsonWriter(Writer):
     """JSON Lines (one object per line) or one JSON array of objects."""
 
@@ -373,10 +378,14 @@ class JsonWriter(Writer):
     def encode(self, columns: Sequence[Column]) -> bytes:
         names = [c.name for c in columns]
         rows = zip(*(c.python() for c in columns), strict=True)
-        objects = [dumps(dict(zip(names, row, strict=True))) for row in rows]
-        if self.lines:
-            return "".join(text + "\n" for text in objects).encode()
-        return "".join(",\n" + text for text in objects).encode()  # emit drops the first comma
+        objects = [
+            dumps({name: v for name, v in zip(names, row, strict=True) if v is not ABSENT}) for row in rows
+        ]  # a key a JSON record did not have is left out, as it was
+        text = "".join(t + "\n" for t in objects) if self.lines else "".join(",\n" + t for t in objects)
+        if not text.isascii() and _LINE_BREAKS.search(text):
+            # line breaks to str.splitlines (and U+2028/9 to JavaScript): escaped, one object a line
+            text = _LINE_BREAKS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+        return text.encode()  # (JSON: emit drops the first comma)
 
     def emit(self, names: list[str], data: Any) -> None:
         if not self.lines and not self.started and data:
@@ -396,7 +405,7 @@ class ArrowFileWriter(Writer):
 
     def __init__(self, stream: BinaryIO, fmt: str) -> None:
         super().__init__(stream)
-        self.fmt, self.writer = fmt, None
+        self.fmt, self.writer, self.schema = fmt, None, None
 
     def encode(self, columns: Sequence[Column]) -> Any:
         pa = arrow_module()
@@ -405,13 +414,40 @@ class ArrowFileWriter(Writer):
     def emit(self, names: list[str], table: Any) -> None:
         pa = arrow_module()
         if self.writer is None:
+            # A column with no value yet (a JSON key the first records lack) is text: null
+            # would fit nothing that comes later.
+            self.schema = pa.schema(
+                [
+                    field.with_type(pa.string()) if pa.types.is_null(field.type) else field
+                    for field in table.schema
+                ]
+            )
             if self.fmt == "parquet":
                 import pyarrow.parquet as pq
 
-                self.writer = pq.ParquetWriter(self.stream, table.schema)
+                self.writer = pq.ParquetWriter(self.stream, self.schema)
             else:
-                self.writer = pa.ipc.new_file(self.stream, table.schema)
-        self.writer.write_table(table.cast(self.writer.schema) if self.fmt == "parquet" else table)
+                self.writer = pa.ipc.new_file(self.stream, self.schema)
+        try:
+            self.writer.write_table(table.cast(self.schema))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            raise UsageError(self._type_change(table)) from None
+
+    def _type_change(self, table: Any) -> str:
+        """The message for a chunk whose column does not fit the type the first chunk gave it (a
+        JSON key that holds numbers in the first records and text later)."""
+        schema = self.schema
+        for name in table.column_names:
+            if name in schema.names and table.schema.field(name).type != schema.field(name).type:
+                try:
+                    table.column(name).cast(schema.field(name).type)
+                except Exception:  # noqa: BLE001  (any failure to cast: this is the column)
+                    return (
+                        f"the column {name!r} holds {schema.field(name).type} in the first rows and "
+                        f"{table.schema.field(name).type} later: {self.fmt} needs one type per column "
+                        "(write JSON Lines or CSV, or leave it out with --keep)"
+                    )
+        return f"a later chunk has other columns than the first: {self.fmt} needs one schema"
 
     def close(self) -> None:
         if self.writer is not None:
