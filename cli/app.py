@@ -6,6 +6,7 @@ imports them all.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from typing import Annotated, Any
 
@@ -51,9 +52,24 @@ app = typer.Typer(
 
 
 def add_epilogs() -> None:
-    """Every command's --help ends with the exit codes (unless it states its own)."""
+    """Every command's --help ends with the exit codes (unless it states its own), and its text
+    flows: rich markup keeps each line break of a docstring, which cut sentences mid-line."""
     for command in app.registered_commands:
         command.epilog = command.epilog or EXIT_CODES
+        if command.help is None and command.callback is not None and command.callback.__doc__:
+            command.help = reflowed(inspect.cleandoc(command.callback.__doc__))
+
+
+def reflowed(text: str) -> str:
+    """Paragraphs as single lines; lines of lists (`- `) and indented lines keep their breaks."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        joins = out and out[-1] and line.strip() and not line.startswith((" ", "-", "*", "$"))
+        if joins and not out[-1].startswith((" ", "$")):
+            out[-1] += " " + line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _version(value: bool) -> None:
