@@ -21,11 +21,11 @@ from ..ops.registry import (
     cosh,
     elementwise,
     eq,
-    gt,
+    ge,
     hypot,
+    le,
     linear,
     log,
-    lt,
     register,
     sigmoid,
     sign,
@@ -39,6 +39,7 @@ from ..ops.scalar import (
     INF,
     NAN,
     SCALAR,
+    _atanh,
     _cbrt,
     _ceil,
     _complex_sigmoid,
@@ -233,7 +234,7 @@ elementwise(
     "atanh",
     lambda x, out: 1.0 / (1.0 - x * x),
     doc="inverse hyperbolic tangent",
-    values=kinds(_guard(math.atanh, _sinh_overflow), cmath.atanh, "arctanh", "atanh"),
+    values=kinds(_atanh, cmath.atanh, "arctanh", "atanh"),
 )
 
 # --- exponential and logarithmic ---------------------------------------------------------------
@@ -328,24 +329,34 @@ zero_derivative("floor", smooth=False, doc="largest integer <= x", values=kinds(
 zero_derivative("ceil", smooth=False, doc="smallest integer >= x", values=kinds(_ceil, None, "ceil"))
 
 
-elementwise(
-    "min",
-    lambda x, y, out: where(eq(x, y), 0.5, where(lt(x, y), 1.0, 0.0)),
-    lambda x, y, out: where(eq(x, y), 0.5, where(lt(y, x), 1.0, 0.0)),
-    smooth=False,
-    doc="min(a, b, ...); a tie splits the derivative evenly",
-    extra={"variadic": "min"},
-    values=kinds(_min, None, "minimum"),  # NaN propagates, as numpy's minimum does
-)
-elementwise(
-    "max",
-    lambda x, y, out: where(eq(x, y), 0.5, where(gt(x, y), 1.0, 0.0)),
-    lambda x, y, out: where(eq(x, y), 0.5, where(gt(y, x), 1.0, 0.0)),
-    smooth=False,
-    doc="max(a, b, ...); a tie splits the derivative evenly",
-    extra={"variadic": "max"},
-    values=kinds(_max, None, "maximum"),
-)
+def _pick(wins: Callable[[Any, Any], Any], position: int) -> Rule:
+    """Rule of min or max for one argument: all of d where it is the extreme, d/2 at a tie, else an
+    exact 0 selected by `where` (never 0 * d: d may be inf or NaN in the argument not chosen, as
+    pow(y, -2) at y = 0 is, and forward mode and compiled code would give NaN where reverse gives
+    the other argument's derivative)."""
+
+    def rule(x: Any, y: Any, out: Any, d: Any) -> Any:
+        mine, other = (x, y) if position == 0 else (y, x)
+        return where(wins(mine, other), where(eq(x, y), 0.5 * d, d), 0.0)
+
+    return rule
+
+
+for _family, _wins, _value, _numpy in (("min", le, _min, "minimum"), ("max", ge, _max, "maximum")):
+    _rules = (_pick(_wins, 0), _pick(_wins, 1))
+    register(
+        OpDef(
+            _family,
+            2,
+            _rules,
+            _rules,
+            smooth=False,
+            doc=f"{_family}(a, b, ...); a tie splits the derivative evenly",
+            extra={"variadic": _family},
+            # NaN propagates, as numpy's minimum and maximum do
+            values=kinds(_value, None, _numpy),
+        )
+    )
 
 
 # --- min and max of 3 or more arguments --------------------------------------------------------

@@ -118,11 +118,20 @@ def _where(c: float, a: float, b: float) -> float:
 
 
 def _floor(x: float) -> float:
-    return float(math.floor(x)) if math.isfinite(x) else x
+    # math.floor returns an int, which has no -0.0: floor(-0.0) is -0.0 in IEEE 754 and numpy
+    return (float(math.floor(x)) or math.copysign(0.0, x)) if math.isfinite(x) else x
 
 
 def _ceil(x: float) -> float:
-    return float(math.ceil(x)) if math.isfinite(x) else x
+    # ceil(-0.5) is -0.0 in IEEE 754 and numpy, so x / ceil(x) there is +inf on every path
+    return (float(math.ceil(x)) or math.copysign(0.0, x)) if math.isfinite(x) else x
+
+
+def _atanh(x: float) -> float:
+    # math.atanh raises at ±1, where IEEE 754 (and numpy) give ±inf, the limit: a pole, not NaN
+    if x == 1 or x == -1:
+        return math.copysign(INF, x)
+    return math.atanh(x) if -1 < x < 1 else NAN
 
 
 def _sinh_overflow(x: float) -> float:
