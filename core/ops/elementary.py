@@ -17,6 +17,7 @@ from ..ops.registry import (
     OPS,
     OpDef,
     Rule,
+    absolute,
     cos,
     cosh,
     elementwise,
@@ -42,6 +43,8 @@ from ..ops.scalar import (
     _atanh,
     _cbrt,
     _ceil,
+    _complex_atan2,
+    _complex_pow,
     _complex_sigmoid,
     _complex_softplus,
     _complex_where,
@@ -117,15 +120,17 @@ register(
 )
 elementwise(
     "pow",
-    # d/dx x^y = y x^(y-1); exactly 0 when y = 0 (so 0^0 has no 0*inf)
-    lambda x, y, out: where(eq(y, 0), 0.0, y * x ** (y - 1.0)),
-    # d/dy x^y = x^y log x; 0 at x = 0, the one-sided limit (log 0 = -inf would give NaN)
-    lambda x, y, out: where(eq(x, 0), 0.0, out * log(x)),
+    # d/dx x^y = y x^(y-1); exactly 0 at x = y = 0 (so 0^0 has no 0*inf). Only there: a guard on
+    # y = 0 alone would make ∂²/∂x∂y of (0.72 + x)^(2y) at y = 0 zero instead of 2/1.72
+    lambda x, y, out: where(eq(x, 0) * eq(y, 0), 0.0, y * x ** (y - 1.0)),
+    # d/dy x^y = x^y log x; 0 at x = 0, the one-sided limit (log 0 = -inf would give NaN). A
+    # negative base has a real power only at integer y, where the derivative of the real part of
+    # the principal x^y = |x|^y e^(iπy) is x^y log|x| (what the complex step finds): finite, so
+    # atan(x)^tanh(x) at x = -97, where tanh rounds to -1, has the derivative of its float value
+    lambda x, y, out: where(eq(x, 0), 0.0, out * log(absolute(x))),
     symbol="^",
     doc="x ^ y (also x ** y, pow(x, y))",
-    # Python's complex power multiplies out integer exponents, so x^2 at x = -1.2 + ih keeps its
-    # tiny imaginary part exact; exp(y log x) would bury it under rounding of log's branch.
-    values=kinds(_pow, lambda x, y: complex(x) ** y, "power", "pow"),
+    values=kinds(_pow, _complex_pow, "power", "pow"),
 )
 
 # --- comparisons and selection -----------------------------------------------------------------
@@ -170,13 +175,15 @@ elementwise(
 )
 elementwise(
     "asin",
-    lambda x, out: 1.0 / sqrt(1.0 - x * x),
+    # (1 - x)(1 + x), not 1 - x*x: exact near ±1 (Sterbenz), where x*x rounds away the digits that
+    # remain of 1 - x² (asin(sigmoid(y^y)) at y = 3 lost 4 digits)
+    lambda x, out: 1.0 / sqrt((1.0 - x) * (1.0 + x)),
     doc="arcsine",
     values=kinds(_guard(math.asin, _inf), cmath.asin, "arcsin", "asin"),
 )
 elementwise(
     "acos",
-    lambda x, out: -1.0 / sqrt(1.0 - x * x),
+    lambda x, out: -1.0 / sqrt((1.0 - x) * (1.0 + x)),
     doc="arccosine",
     values=kinds(_guard(math.acos, _inf), cmath.acos, "arccos", "acos"),
 )
@@ -191,12 +198,7 @@ elementwise(
     lambda y, x, out: x / (x * x + y * y),
     lambda y, x, out: -y / (x * x + y * y),
     doc="atan2(y, x): angle of the point (x, y)",
-    values=kinds(
-        math.atan2,
-        lambda y, x: cmath.atan(y / x) + (0 if x.real > 0 else math.copysign(math.pi, y.real)),
-        "arctan2",
-        "atan2",
-    ),
+    values=kinds(math.atan2, _complex_atan2, "arctan2", "atan2"),
 )
 
 # --- hyperbolic --------------------------------------------------------------------------------
@@ -232,7 +234,7 @@ elementwise(
 )
 elementwise(
     "atanh",
-    lambda x, out: 1.0 / (1.0 - x * x),
+    lambda x, out: 1.0 / ((1.0 - x) * (1.0 + x)),
     doc="inverse hyperbolic tangent",
     values=kinds(_atanh, cmath.atanh, "arctanh", "atanh"),
 )
@@ -333,11 +335,12 @@ def _pick(wins: Callable[[Any, Any], Any], position: int) -> Rule:
     """Rule of min or max for one argument: all of d where it is the extreme, d/2 at a tie, else an
     exact 0 selected by `where` (never 0 * d: d may be inf or NaN in the argument not chosen, as
     pow(y, -2) at y = 0 is, and forward mode and compiled code would give NaN where reverse gives
-    the other argument's derivative)."""
+    the other argument's derivative). d is multiplied in last, inside the outer `where`, so that a
+    d masked by an enclosing where(c, 0, g) stays a mask on graphs (kinds/graphs.py pushes it)."""
 
     def rule(x: Any, y: Any, out: Any, d: Any) -> Any:
         mine, other = (x, y) if position == 0 else (y, x)
-        return where(wins(mine, other), where(eq(x, y), 0.5 * d, d), 0.0)
+        return where(wins(mine, other), where(eq(x, y), 0.5, 1.0) * d, 0.0)
 
     return rule
 

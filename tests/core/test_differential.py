@@ -224,6 +224,13 @@ def truth(graph: adcalc.Graph, at: Mapping[str, float], names: Sequence[str]) ->
             forward, backward = (up - value) / h, (value - down) / h
             central = (up - down) / (2 * h)
             smooth = abs(forward - backward) <= 1e-9 * max(1, abs(central))
+            if smooth:  # and converged: at a vertical tangent (cbrt at 0) it grows as h shrinks
+                try:
+                    step = h / 1000
+                    small = (f(**{name: base[name] + step}) - f(**{name: base[name] - step})) / (2 * step)
+                except Undefined:
+                    small = None
+                smooth = small is not None and abs(small - central) <= 1e-9 * max(1, abs(central))
             gradient[name] = central if smooth else None
         hessian: dict[tuple[str, str], Any] = {}
         for i, first in enumerate(names):
@@ -270,22 +277,72 @@ def complex_step(graph: adcalc.Graph, at: Mapping[str, float], name: str) -> flo
     return complex(found).imag / h
 
 
-def singular(graph: adcalc.Graph, at: Mapping[str, float]) -> bool:
+def singular(graph: adcalc.Graph, at: Mapping[str, float], order: int = 1) -> bool:
     """True when some node's own derivative is infinite or undefined at the point (sqrt at 0, the
     exponent's partial of a negative base, acosh at 1): the chain rule then meets inf * 0 or
-    inf - inf, and whether a path gives NaN or a limit depends on where the zero sits."""
+    inf - inf, and whether a path gives NaN or a limit depends on where the zero sits. With
+    order 2, the nodes of the gradient graph too (second derivatives: x^1.5 at 0)."""
+    from adcalc.engine.reverse import gradient_graph
+    from adcalc.ir.nodes import topological_order
+
+    nodes = list(graph.order)
+    if order == 2:
+        gradient = gradient_graph(graph.outputs[0][1], list(graph.variables))
+        nodes = topological_order([graph.outputs[0][1], *gradient.values()])
+    return _singular_nodes(nodes, at)
+
+
+def _singular_nodes(order: list[Any], at: Mapping[str, float]) -> bool:
     from adcalc.ops.registry import OPS, call_rule
 
-    found = values_of(list(graph.order), dict(at))
-    for n in graph.order:
+    found = values_of(order, dict(at))
+    for n in _live(order, found):
         if not n.inputs or OPS[n.op].zero_derivative or OPS[n.op].jvp is None:
             continue
         args = [found[i] for i in n.inputs]
+        if not math.isfinite(found[n]):
+            return True
         for rule in OPS[n.op].jvp:
             if rule is not None:
                 part = call_rule(rule, args, found[n], 1.0)
                 if isinstance(part, float) and not math.isfinite(part):
                     return True
+    return False
+
+
+def _live(order: list[Any], found: Mapping[Any, Any]) -> list[Any]:
+    """The nodes the outputs read through the branches `where` takes (the untaken one is dead:
+    its NaN is the README's exact zero, which no tolerance here may excuse)."""
+    live: set[Any] = set()
+    used = {o for o in order if not any(o in n.inputs for n in order)}  # the roots
+    for n in reversed(order):
+        if n not in used:
+            continue
+        live.add(n)
+        if n.op == "where":
+            c, a, b = n.inputs
+            used.update((c, a if found[c] else b))
+        else:
+            used.update(n.inputs)
+    return [n for n in order if n in live]
+
+
+KINKS = {"abs": "zero", "sign": "zero", "floor": "integer", "ceil": "integer"}
+
+
+def at_kink(graph: adcalc.Graph, at: Mapping[str, float]) -> bool:
+    """True when a non-smooth op sits exactly at its kink (abs at 0, floor at an integer, a min or
+    max tie): the derivative there is a convention (README), not the function's."""
+    found = values_of(list(graph.order), dict(at))
+    for n in graph.order:
+        family = n.op.rstrip("0123456789")
+        if KINKS.get(n.op) == "zero" and found[n.inputs[0]] == 0:
+            return True
+        if KINKS.get(n.op) == "integer" and float(found[n.inputs[0]]).is_integer():
+            return True
+        if family in ("min", "max") and n.inputs:
+            if sum(found[i] == found[n] for i in n.inputs) >= 2:
+                return True
     return False
 
 
@@ -330,6 +387,11 @@ class Case:
         for k, at in enumerate(self.points):
             self._one(compiled, at, {name: float(v[k]) for name, v in batch[1].items()}, float(batch[0][k]),
                       array, k)  # fmt: skip
+        if array is not None and len(array["sums"]) == len(array["rows"]):  # J·1 = Σ rows' ∂f/∂x + ∂f/∂y
+            expected, got = math.fsum(array["sums"]), float(array["jvp"])
+            limit = math.isnan(expected) != math.isnan(got) and array["singular"]
+            if not close(expected, got, AD_TOLERANCE) and not limit:
+                self.fail({}, f"jvp of the array program {got}, sum of the points' gradients {expected}")
 
     def _batch(self, compiled: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         if not self.names:
@@ -363,7 +425,7 @@ class Case:
         except AdcalcError as problem:
             self.fail(at, f"array program raised {type(problem).__name__}: {problem}")
             return None
-        return {"rows": finite, "gradient": gradient, "hessian": hessian, "jvp": jvp}
+        return {"rows": finite, "gradient": gradient, "hessian": hessian, "jvp": jvp, "sums": []}
 
     def _one(self, compiled: Any, at: dict[str, float], batch_gradient: dict[str, float], batch_value: float,
              array: dict[str, Any] | None, k: int) -> None:  # fmt: skip
@@ -375,8 +437,8 @@ class Case:
             value, gradient = math.nan, {}
         expected = truth(self.graph, at, names)
         compiled_value, compiled_gradient = compiled.grad(**at)
-        if not math.isnan(value) and tied(self.graph, at):
-            expected = None  # the derivative is the chosen branch's by convention, not the function's
+        if not math.isnan(value) and (tied(self.graph, at) or at_kink(self.graph, at)):
+            expected = None  # the derivative is a convention there (README), not the function's
         if math.isnan(value):
             # undefined: every path says so; mpmath must agree (a NaN where the value is finite fails)
             if not math.isnan(compiled_value) or not math.isnan(batch_value):
@@ -401,14 +463,13 @@ class Case:
         if array is not None and k in array["rows"]:
             row = array["rows"].index(k)
             paths["array program"] = {name: float(array["gradient"][name][row]) for name in names}
-            jvp = sum(gradient[name] for name in names)
-            if not close(jvp, float(array["jvp"]), AD_TOLERANCE) and len(array["rows"]) == 1:
-                self.fail(at, f"jvp of the array program {array['jvp']}, gradient sum {jvp}")
+            array["sums"].append(sum(gradient[name] for name in names))
+            array["singular"] = array.get("singular") or singular(self.graph, at)
         rough = None  # computed on first need: is a NaN against a number a limit met at a singular node?
         for label, other in paths.items():
             for name in other:
                 a, b = gradient[name], float(other[name])
-                if close(a, b, AD_TOLERANCE):
+                if close(a, b, max(AD_TOLERANCE, 10 * _error(a, expected, name))):
                     continue
                 if math.isnan(a) != math.isnan(b):
                     rough = singular(self.graph, at) if rough is None else rough
@@ -433,18 +494,19 @@ class Case:
         for i, first in enumerate(names):
             for second in names[i:]:
                 a, b = engine[first][second], generated[first][second]
-                limit = math.isnan(a) != math.isnan(b) and singular(self.graph, at)
+                limit = math.isnan(a) != math.isnan(b) and singular(self.graph, at, 2)
                 if not close(a, b, AD_TOLERANCE) and not limit:
                     self.fail(at, f"d2/d{first}d{second} {a} by adcalc.hessian, {b} compiled")
                 if array is not None and k in array["rows"]:
                     count = len(array["rows"])
                     row = array["rows"].index(k)
                     c = array["hessian"][i * count + row, names.index(second) * count + row]
-                    if not close(a, float(c), AD_TOLERANCE):
+                    limit = math.isnan(a) != math.isnan(c) and singular(self.graph, at, 2)
+                    if not close(a, float(c), AD_TOLERANCE) and not limit:
                         self.fail(at, f"d2/d{first}d{second} {a} by adcalc.hessian, {c} by the array program")
                 if expected is not None and self._trusted(expected, at):
                     true = expected["hessian"][first, second]
-                    if true is None or abs(true) > 1e300 or (math.isnan(a) and singular(self.graph, at)):
+                    if true is None or abs(true) > 1e300 or (math.isnan(a) and singular(self.graph, at, 2)):
                         continue
                     if not _agrees(a, true, 1e-5):
                         self.fail(at, f"d2/d{first}d{second} {a}, mpmath {mpmath.nstr(true, 12)}")
@@ -474,6 +536,16 @@ class Case:
                 self.fail(at, f"d/d{name} {gradient[name]}, mpmath {mpmath.nstr(true, 12)}")
 
 
+def _error(got: float, expected: dict[str, Any] | None, name: str) -> float:
+    """adcalc.gradient's own error against mpmath (0 where there is no truth): an ill-conditioned
+    derivative (asin' near 1 amplifies the rounding of its argument 1e7-fold) lets paths that
+    round differently, as the complex step does, differ by as much, and no more."""
+    true = None if expected is None else expected["gradient"][name]
+    if true is None or not math.isfinite(got):
+        return 0.0
+    return float(abs(mpmath.mpf(got) - true) / max(1, abs(true)))
+
+
 def _agrees(got: float, true: Any, tolerance: float) -> bool:
     if not math.isfinite(got):
         return False
@@ -501,7 +573,7 @@ def campaign(count: int = EXPRESSIONS, first: int = FIRST_SEED) -> tuple[int, in
         for case in cases(count, first):
             try:
                 case.run()
-            except AdcalcError as problem:  # a path refused the expression: report, do not hide
+            except Exception as problem:  # a path refused the expression or crashed: report, do not hide
                 case.failures.append(f"{case.text!r}: {type(problem).__name__}: {problem}")
             failures += case.failures
             checked, against = checked + case.checked, against + case.against_truth
