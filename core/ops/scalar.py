@@ -89,12 +89,14 @@ def _cbrt(x: float) -> float:
     return y - (y * y * y - x) / (3.0 * y * y)
 
 
+# A tie gives the second argument, as numpy's minimum and maximum do: max(-0.0, 0.0) is 0.0 on
+# every path, so 1/max(..) at a signed-zero tie has one sign of infinity
 def _min(x: float, y: float) -> float:
-    return NAN if x != x or y != y else (x if x <= y else y)
+    return NAN if x != x or y != y else (x if x < y else y)
 
 
 def _max(x: float, y: float) -> float:
-    return NAN if x != x or y != y else (x if x >= y else y)
+    return NAN if x != x or y != y else (x if x > y else y)
 
 
 def fold(binary: Callable[[float, float], float]) -> Callable[..., float]:
