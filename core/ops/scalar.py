@@ -176,6 +176,8 @@ def _complex_atan2(y: complex, x: complex) -> complex:
     # atan2 is analytic wherever (x, y) is off the origin and the cut x < 0, y = 0, but atan(y/x)
     # blows up at x = 0: there the other form, ±π/2 - atan(x/y), keeps the complex step exact
     y, x = complex(y), complex(x)
+    if x.real == 0 == y.real:  # the origin: not analytic; the real value as math.atan2 gives it
+        return complex(math.atan2(y.real, x.real))
     if abs(y.real) > abs(x.real):
         return math.copysign(math.pi / 2, y.real) - cmath.atan(x / y)
     return cmath.atan(y / x) + (0 if x.real > 0 else math.copysign(math.pi, y.real))
