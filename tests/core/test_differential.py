@@ -19,7 +19,7 @@ with the mpmath truth to 1e-6 relative where the float64 value itself agrees wit
 1e-9 (else the point is ill-conditioned for float64 and only NaN-ness is compared). NaN (or a
 DomainError) where mpmath finds a finite value and derivative is always a failure.
 
-`ADCALC_FUZZ_EXAMPLES=N` sets the number of expressions (default 250, ~8 points each);
+`ADCALC_FUZZ_EXAMPLES=N` sets the number of expressions (default 400, 8 points each);
 `ADCALC_FUZZ_SEED` the first seed. Each failure names the expression and point to reproduce.
 """
 
@@ -38,7 +38,7 @@ import pytest
 from adcalc.engine.forward import values_of
 from adcalc.errors import AdcalcError, DomainError, NotApplicable
 
-EXPRESSIONS = int(os.environ.get("ADCALC_FUZZ_EXAMPLES", "250"))
+EXPRESSIONS = int(os.environ.get("ADCALC_FUZZ_EXAMPLES", "400"))
 FIRST_SEED = int(os.environ.get("ADCALC_FUZZ_SEED", "0"))
 POINTS = 8
 AD_TOLERANCE = 1e-9
