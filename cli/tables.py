@@ -69,12 +69,16 @@ def _elements(name: str, value: Any) -> list[tuple[str, float]]:
 
 
 def _direction_text(direction: dict[str, Any]) -> str:
-    """x = 1.0, y = 3.0; arrays as nested lists."""
-    from .jsonout import dumps
-
+    """x = 1.0, y = 3.0; arrays as nested lists, each entry as number() prints it (--digits)."""
     return ", ".join(
-        f"{k} = {dumps(v) if getattr(v, 'ndim', 0) else number(v)}" for k, v in direction.items()
+        f"{k} = {_nested(v) if getattr(v, 'ndim', 0) else number(v)}" for k, v in direction.items()
     )
+
+
+def _nested(array: Any) -> str:
+    if array.ndim == 0:
+        return number(float(array))
+    return "[" + ", ".join(_nested(row) for row in array) + "]"
 
 
 def jacobian(result: Any, as_json: bool) -> None:

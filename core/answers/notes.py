@@ -75,9 +75,13 @@ KINKS = {
 
 
 def kinks(order: Iterable[Node], found: Mapping[Node, Any]) -> list[str]:
-    """One warning per non-smooth node evaluated exactly at its kink (a convention was used)."""
+    """One warning per non-smooth node evaluated exactly at its kink (a convention was used), if
+    its derivative reaches the result: not in a branch of `where` not taken, nor only under a
+    condition or a piecewise-constant op (`where(abs(x) > 1, ...)` at x = 0 uses no convention)."""
     notes: dict[str, None] = {}
     rough = {name for name, definition in OPS.items() if not definition.smooth}
+    order = order if isinstance(order, list) else list(order)
+    hit = []
     for n in [n for n in order if n.op in rough]:  # one set lookup per node: 10^5-node graphs run this
         family = OPS[n.op].extra.get("variadic", n.op)
         if family not in KINKS or n not in found or any(i not in found for i in n.inputs):
@@ -85,9 +89,36 @@ def kinks(order: Iterable[Node], found: Mapping[Node, Any]) -> list[str]:
         test, convention = KINKS[family]
         hits, size = test(n, found)
         if hits:
+            hit.append((n, family, convention, hits, size))
+    if not hit:
+        return []
+    reached = differentiated(order, found)
+    for n, family, convention, hits, size in hit:
+        if n in reached:
             where = f" in {hits} of {size} elements" if size > 1 else ""
             notes[f"{_shown(n, family)} {convention}{where}"] = None
     return list(notes)
+
+
+def differentiated(order: list[Node], found: Mapping[Node, Any]) -> set[Node]:
+    """The nodes whose derivative the roots of `order` (nodes no other node reads) take: through
+    the branch each `where` takes (both where the condition is an array), never into a condition
+    or below a piecewise-constant op (floor, sign, comparisons: their derivative is 0)."""
+    read = {i for n in order for i in n.inputs}
+    reached = {n for n in order if n not in read}
+    for n in reversed(order):
+        if n not in reached or not n.inputs or OPS[n.op].zero_derivative:
+            continue
+        if n.op == "where":
+            condition, a, b = n.inputs
+            taken = found.get(condition)
+            if getattr(taken, "ndim", 0) or taken is None:
+                reached.update((a, b))
+            else:
+                reached.add(a if taken else b)
+        else:
+            reached.update(n.inputs)
+    return reached
 
 
 def _shown(n: Node, family: str, limit: int = 40) -> str:
@@ -155,13 +186,39 @@ def at_point(
 
 
 def overflows(order: Iterable[Node], found: Mapping[Node, Any], result: Any) -> list[str]:
-    """A warning when a finite result passed through an infinite intermediate: log(exp(x)) at
-    x = 800 is finite again, but its derivative through exp's inf is not to be trusted."""
-    if type(result) is not float or result - result != 0:  # only for a finite scalar result
+    """A warning when a scalar result passed through an intermediate that overflowed: 1/exp(x) at
+    x = 800 is finite again, but its derivative through exp's inf is not to be trusted, and
+    log(exp(x)) there is inf (and its derivative 0) where the exact value is 800 (and 1)."""
+    if type(result) is not float or result != result:  # only for a scalar result
         return []
+    finite = result - result == 0
+    order = order if isinstance(order, list) else list(order)
+    last = order[-1] if order else None  # the result itself: "value is infinite" says it already
     for n in order:
         v = found.get(n)
-        if type(v) is float and v - v != 0 and n.inputs:  # inf - inf is NaN: an infinite float
-            return [f"{_shown(n, n.op)} overflowed to {v} at this point: the value and derivatives "
-                    "computed through it may be wrong"]  # fmt: skip
+        if type(v) is float and v - v != 0 and v == v and n.inputs:  # an infinite float (inf - inf is NaN)
+            if finite:
+                how = "overflowed to" if _overflow(n, found) else "is"
+                return [f"{_shown(n, n.op)} {how} {v} at this point: the value and derivatives "
+                        "computed through it may be wrong"]  # fmt: skip
+            if n is not last and _overflow(n, found):  # an inf from an overflow, not a pole (log(0))
+                return [f"{_shown(n, n.op)} overflowed to {v} at this point: the value {result} and the "
+                        "derivatives through it may be wrong (the exact ones may be finite)"]  # fmt: skip
     return []
+
+
+# ops with a pole: an infinite value from finite inputs there is exact (log(0) = -inf), not an overflow
+_POLES = {
+    "div": lambda x, y: y == 0,
+    "log": lambda x: x == 0, "log2": lambda x: x == 0, "log10": lambda x: x == 0, "log1p": lambda x: x == -1,
+    "atanh": lambda x: abs(x) == 1, "pow": lambda x, y: x == 0, "tan": lambda x: False,
+}  # fmt: skip
+
+
+def _overflow(n: Node, found: Mapping[Node, Any]) -> bool:
+    """True when n is infinite from finite inputs by overflow: exp(800), 1e200 * 1e200."""
+    args = [found.get(i) for i in n.inputs]
+    if not all(type(a) is float and a - a == 0 for a in args):
+        return False
+    pole = _POLES.get(n.op)
+    return pole is None or not pole(*args)

@@ -21,11 +21,13 @@ from ..ops.registry import (
     cosh,
     elementwise,
     eq,
-    gt,
+    ge,
     hypot,
+    le,
     linear,
     log,
     lt,
+    power,
     register,
     sigmoid,
     sign,
@@ -39,8 +41,11 @@ from ..ops.scalar import (
     INF,
     NAN,
     SCALAR,
+    _atanh,
     _cbrt,
     _ceil,
+    _complex_atan2,
+    _complex_pow,
     _complex_sigmoid,
     _complex_softplus,
     _complex_where,
@@ -116,15 +121,18 @@ register(
 )
 elementwise(
     "pow",
-    # d/dx x^y = y x^(y-1); exactly 0 when y = 0 (so 0^0 has no 0*inf)
-    lambda x, y, out: where(eq(y, 0), 0.0, y * x ** (y - 1.0)),
-    # d/dy x^y = x^y log x; 0 at x = 0, the one-sided limit (log 0 = -inf would give NaN)
-    lambda x, y, out: where(eq(x, 0), 0.0, out * log(x)),
+    # d/dx x^y = y x^(y-1), exactly 0 at y = 0 (so 0^0 has no 0*inf) as y/x, which has the right
+    # derivative in y (a constant 0 made ∂²/∂x∂y of (0.72 + x)^(2y) at y = 0 zero, not 2/1.72)
+    lambda x, y, out: where(eq(y, 0), where(eq(x, 0), 0.0, y / x), y * power(x, y - 1.0)),
+    # d/dy x^y = x^y log x; 0 at x = 0, the one-sided limit (log 0 = -inf would give NaN). A
+    # negative base has a real power only at integer y, where the derivative of the real part of
+    # the principal x^y = |x|^y e^(iπy) is x^y log|x| (what the complex step finds): finite, so
+    # atan(x)^tanh(x) at x = -97, where tanh rounds to -1, has the derivative of its float value
+    # (log|x| as where(x < 0, log(-x), log(x)): an abs here would add its kink at 0 to the warnings)
+    lambda x, y, out: where(eq(x, 0), 0.0, out * where(lt(x, 0), log(-x), log(x))),
     symbol="^",
     doc="x ^ y (also x ** y, pow(x, y))",
-    # Python's complex power multiplies out integer exponents, so x^2 at x = -1.2 + ih keeps its
-    # tiny imaginary part exact; exp(y log x) would bury it under rounding of log's branch.
-    values=kinds(_pow, lambda x, y: complex(x) ** y, "power", "pow"),
+    values=kinds(_pow, _complex_pow, "power", "pow"),
 )
 
 # --- comparisons and selection -----------------------------------------------------------------
@@ -169,13 +177,15 @@ elementwise(
 )
 elementwise(
     "asin",
-    lambda x, out: 1.0 / sqrt(1.0 - x * x),
+    # (1 - x)(1 + x), not 1 - x*x: exact near ±1 (Sterbenz), where x*x rounds away the digits that
+    # remain of 1 - x² (asin(sigmoid(y^y)) at y = 3 lost 4 digits)
+    lambda x, out: 1.0 / sqrt((1.0 - x) * (1.0 + x)),
     doc="arcsine",
     values=kinds(_guard(math.asin, _inf), cmath.asin, "arcsin", "asin"),
 )
 elementwise(
     "acos",
-    lambda x, out: -1.0 / sqrt(1.0 - x * x),
+    lambda x, out: -1.0 / sqrt((1.0 - x) * (1.0 + x)),
     doc="arccosine",
     values=kinds(_guard(math.acos, _inf), cmath.acos, "arccos", "acos"),
 )
@@ -190,12 +200,7 @@ elementwise(
     lambda y, x, out: x / (x * x + y * y),
     lambda y, x, out: -y / (x * x + y * y),
     doc="atan2(y, x): angle of the point (x, y)",
-    values=kinds(
-        math.atan2,
-        lambda y, x: cmath.atan(y / x) + (0 if x.real > 0 else math.copysign(math.pi, y.real)),
-        "arctan2",
-        "atan2",
-    ),
+    values=kinds(math.atan2, _complex_atan2, "arctan2", "atan2"),
 )
 
 # --- hyperbolic --------------------------------------------------------------------------------
@@ -231,9 +236,9 @@ elementwise(
 )
 elementwise(
     "atanh",
-    lambda x, out: 1.0 / (1.0 - x * x),
+    lambda x, out: 1.0 / ((1.0 - x) * (1.0 + x)),
     doc="inverse hyperbolic tangent",
-    values=kinds(_guard(math.atanh, _sinh_overflow), cmath.atanh, "arctanh", "atanh"),
+    values=kinds(_atanh, cmath.atanh, "arctanh", "atanh"),
 )
 
 # --- exponential and logarithmic ---------------------------------------------------------------
@@ -328,24 +333,35 @@ zero_derivative("floor", smooth=False, doc="largest integer <= x", values=kinds(
 zero_derivative("ceil", smooth=False, doc="smallest integer >= x", values=kinds(_ceil, None, "ceil"))
 
 
-elementwise(
-    "min",
-    lambda x, y, out: where(eq(x, y), 0.5, where(lt(x, y), 1.0, 0.0)),
-    lambda x, y, out: where(eq(x, y), 0.5, where(lt(y, x), 1.0, 0.0)),
-    smooth=False,
-    doc="min(a, b, ...); a tie splits the derivative evenly",
-    extra={"variadic": "min"},
-    values=kinds(_min, None, "minimum"),  # NaN propagates, as numpy's minimum does
-)
-elementwise(
-    "max",
-    lambda x, y, out: where(eq(x, y), 0.5, where(gt(x, y), 1.0, 0.0)),
-    lambda x, y, out: where(eq(x, y), 0.5, where(gt(y, x), 1.0, 0.0)),
-    smooth=False,
-    doc="max(a, b, ...); a tie splits the derivative evenly",
-    extra={"variadic": "max"},
-    values=kinds(_max, None, "maximum"),
-)
+def _pick(wins: Callable[[Any, Any], Any], position: int) -> Rule:
+    """Rule of min or max for one argument: all of d where it is the extreme, d/2 at a tie, else an
+    exact 0 selected by `where` (never 0 * d: d may be inf or NaN in the argument not chosen, as
+    pow(y, -2) at y = 0 is, and forward mode and compiled code would give NaN where reverse gives
+    the other argument's derivative). d is multiplied in last, inside the outer `where`, so that a
+    d masked by an enclosing where(c, 0, g) stays a mask on graphs (kinds/graphs.py pushes it)."""
+
+    def rule(x: Any, y: Any, out: Any, d: Any) -> Any:
+        mine, other = (x, y) if position == 0 else (y, x)
+        return where(wins(mine, other), where(eq(x, y), 0.5, 1.0) * d, 0.0)
+
+    return rule
+
+
+for _family, _wins, _value, _numpy in (("min", le, _min, "minimum"), ("max", ge, _max, "maximum")):
+    _rules = (_pick(_wins, 0), _pick(_wins, 1))
+    register(
+        OpDef(
+            _family,
+            2,
+            _rules,
+            _rules,
+            smooth=False,
+            doc=f"{_family}(a, b, ...); a tie splits the derivative evenly",
+            extra={"variadic": _family},
+            # NaN propagates, as numpy's minimum and maximum do
+            values=kinds(_value, None, _numpy),
+        )
+    )
 
 
 # --- min and max of 3 or more arguments --------------------------------------------------------

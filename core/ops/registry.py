@@ -175,3 +175,4 @@ def _fn(name: str) -> Callable[..., Any]:
     "sin cos tan exp log sqrt cbrt sinh cosh tanh sigmoid sign hypot where".split(),
 )
 lt, le, gt, ge, eq = map(_fn, "lt le gt ge eq".split())
+power = _fn("pow")  # not Python's float **, which gives a complex number for (-8) ** 0.5

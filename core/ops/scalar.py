@@ -89,12 +89,14 @@ def _cbrt(x: float) -> float:
     return y - (y * y * y - x) / (3.0 * y * y)
 
 
+# A tie gives the second argument, as numpy's minimum and maximum do: max(-0.0, 0.0) is 0.0 on
+# every path, so 1/max(..) at a signed-zero tie has one sign of infinity
 def _min(x: float, y: float) -> float:
-    return NAN if x != x or y != y else (x if x <= y else y)
+    return NAN if x != x or y != y else (x if x < y else y)
 
 
 def _max(x: float, y: float) -> float:
-    return NAN if x != x or y != y else (x if x >= y else y)
+    return NAN if x != x or y != y else (x if x > y else y)
 
 
 def fold(binary: Callable[[float, float], float]) -> Callable[..., float]:
@@ -118,11 +120,20 @@ def _where(c: float, a: float, b: float) -> float:
 
 
 def _floor(x: float) -> float:
-    return float(math.floor(x)) if math.isfinite(x) else x
+    # math.floor returns an int, which has no -0.0: floor(-0.0) is -0.0 in IEEE 754 and numpy
+    return (float(math.floor(x)) or math.copysign(0.0, x)) if math.isfinite(x) else x
 
 
 def _ceil(x: float) -> float:
-    return float(math.ceil(x)) if math.isfinite(x) else x
+    # ceil(-0.5) is -0.0 in IEEE 754 and numpy, so x / ceil(x) there is +inf on every path
+    return (float(math.ceil(x)) or math.copysign(0.0, x)) if math.isfinite(x) else x
+
+
+def _atanh(x: float) -> float:
+    # math.atanh raises at ±1, where IEEE 754 (and numpy) give ±inf, the limit: a pole, not NaN
+    if x == 1 or x == -1:
+        return math.copysign(INF, x)
+    return math.atanh(x) if -1 < x < 1 else NAN
 
 
 def _sinh_overflow(x: float) -> float:
@@ -146,6 +157,30 @@ def _complex_softplus(z: complex) -> complex:
     if z.real > 0:
         return z + cmath.log(1 + cmath.exp(-z))
     return cmath.log(1 + cmath.exp(z))
+
+
+def _complex_pow(x: complex, y: complex) -> complex:
+    # Python's complex power multiplies out integer exponents, so x^2 at x = -1.2 + ih keeps its
+    # tiny imaginary part exact; exp(y log x) would bury it under rounding of log's branch. So
+    # does a negative base with a stepped integer exponent n + iδ (the complex step in y): there
+    # x^n · x^(iδ), whose imaginary part carries x^n δ log|x|, the real rule's derivative, where
+    # e^(y log x) leaves sin(3π) ≈ 4e-16 in it, 1e4 times the step.
+    x = complex(x)
+    if x.real < 0 and type(y) is complex and y.imag != 0 and y.real == round(y.real) and abs(y.real) < 2**53:
+        n = int(y.real)
+        return x**n * cmath.exp((y - n) * cmath.log(x))
+    return x**y
+
+
+def _complex_atan2(y: complex, x: complex) -> complex:
+    # atan2 is analytic wherever (x, y) is off the origin and the cut x < 0, y = 0, but atan(y/x)
+    # blows up at x = 0: there the other form, ±π/2 - atan(x/y), keeps the complex step exact
+    y, x = complex(y), complex(x)
+    if x.real == 0 == y.real:  # the origin: not analytic; the real value as math.atan2 gives it
+        return complex(math.atan2(y.real, x.real))
+    if abs(y.real) > abs(x.real):
+        return math.copysign(math.pi / 2, y.real) - cmath.atan(x / y)
+    return cmath.atan(y / x) + (0 if x.real > 0 else math.copysign(math.pi, y.real))
 
 
 def _complex_where(c: complex, a: complex, b: complex) -> complex:
