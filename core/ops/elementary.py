@@ -21,6 +21,7 @@ from ..ops.registry import (
     cosh,
     elementwise,
     eq,
+    exp,
     ge,
     hypot,
     le,
@@ -247,7 +248,7 @@ elementwise(
 )
 elementwise(
     "expm1",
-    lambda x, out: out + 1.0,
+    lambda x, out: exp(x),  # not out + 1, which is 1 - 1 + tiny = 0 for x below about -37
     doc="e ^ x - 1, accurate near 0",
     values=kinds(
         _guard(math.expm1, _inf),

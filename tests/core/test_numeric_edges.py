@@ -171,3 +171,11 @@ def test_digits_round_an_array_direction(capsys: pytest.CaptureFixture[str]) -> 
     )
     assert outcome.code == 0
     assert "direction x = [1.23, 1]" in outcome.stdout
+
+
+def test_expm1_derivative_keeps_its_digits_far_below_zero() -> None:
+    # d/dx expm1(x) = exp(x); as out + 1 it cancelled to 0 for x < -37 (found by the codegen tests)
+    for x in (-40.0, -30.0, -1e-3, 2.0):
+        assert adcalc.gradient(adcalc.parse("expm1(x)"), {"x": x}).gradient["x"] == pytest.approx(
+            math.exp(x), rel=1e-15
+        )
