@@ -1,0 +1,34 @@
+"""Every input the fuzz suites once failed on, so each defect stays fixed.
+
+Each entry: the command line (and standard input), and a comment saying what went wrong.
+The invariants are the fuzz suites' own (tests/fuzz/test_cli_fuzz.py assert_well_behaved),
+plus the exit code the fix gives.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.helpers import run_inprocess
+
+from .test_cli_fuzz import assert_well_behaved
+
+# (arguments, standard input, expected exit code)
+FOUND = [
+    # a byte that is not UTF-8 in the expression (argv hands it over as a lone surrogate): printed
+    # back in --json as bytes that are not UTF-8, or an internal UnicodeEncodeError where stdout is strict
+    (["eval", "x^2 #\udcff", "--at", "x=1", "--json"], "", 2),
+    (["grad", "sin(x)\udcff*y", "--at", "x=1,y=2"], "", 2),
+    # the same in --at: UnicodeEncodeError writing the error line that quoted it
+    (["eval", "sin(x)*y", "--at=\udc80x=1,y=2", "--json"], "", 2),
+    (["jvp", "x", "--at", "x=1", "--dir", "x=\udcff"], "", 2),
+    # and on standard input, read with surrogateescape in a C or UTF-8 mode locale
+    (["grad", "-", "--at", "x=1"], "x\udcff", 2),
+]
+
+
+@pytest.mark.parametrize(("args", "stdin", "code"), FOUND, ids=lambda v: repr(v)[:40])
+def test_once_failed(args: list[str], stdin: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
+    done = run_inprocess(args, capsys, stdin)
+    assert_well_behaved(done, args)
+    assert done.code == code, done.stderr
