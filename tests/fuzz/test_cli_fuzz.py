@@ -19,7 +19,16 @@ from hypothesis import strategies as st
 
 from tests.cli.helpers import Outcome, run_inprocess
 
-from .fuzzing import AT_VALUES, EXAMPLES, EXPRESSIONS, bounded, fuzz_settings, mutated, mutated_bytes, strict_json
+from .fuzzing import (
+    AT_VALUES,
+    EXAMPLES,
+    EXPRESSIONS,
+    bounded,
+    fuzz_settings,
+    mutated,
+    mutated_bytes,
+    strict_json,
+)
 
 POINT_COMMANDS = ["eval", "grad", "hessian", "jacobian", "explain", "taylor", "check"]
 TEXT_COMMANDS = ["diff", "graph"]  # no point needed
@@ -34,11 +43,14 @@ EXAMPLE_POINTS = {
     "rosenbrock100.adl": f"x=@{Path(EXAMPLES[0]).parent / 'rosenbrock100_start.json'}",
 }
 EXAMPLE_BYTES = [path.read_bytes() for path in EXAMPLES]
+EXAMPLE_INDEX = st.integers(0, len(EXAMPLES) - 1)
 
 
 def assert_well_behaved(done: Outcome, args: list[str]) -> None:
     """The CLI's contract with scripts, whatever the input."""
-    shown = f"adcalc {args!r}\nexit {done.code}\nstdout {done.stdout[-2000:]!r}\nstderr {done.stderr[-2000:]!r}"
+    shown = (
+        f"adcalc {args!r}\nexit {done.code}\nstdout {done.stdout[-2000:]!r}\nstderr {done.stderr[-2000:]!r}"
+    )
     assert done.code in (0, 1, 2), shown
     assert "Traceback" not in done.stderr, shown
     wants_json = "--json" in args
@@ -72,7 +84,9 @@ JSON = st.sampled_from([["--json"], []])
 
 
 @fuzz_settings(500)
-@given(st.sampled_from(POINT_COMMANDS + TEXT_COMMANDS), mutated(EXPRESSIONS), st.sampled_from(AT_VALUES), JSON)
+@given(
+    st.sampled_from(POINT_COMMANDS + TEXT_COMMANDS), mutated(EXPRESSIONS), st.sampled_from(AT_VALUES), JSON
+)
 def test_mutated_expressions(
     capsys: pytest.CaptureFixture[str],
     fuzz_count: Callable[[str, int], None],
@@ -89,7 +103,10 @@ def test_mutated_expressions(
 @fuzz_settings(300)
 @given(mutated(EXPRESSIONS), JSON)
 def test_mutated_expressions_on_stdin(
-    capsys: pytest.CaptureFixture[str], fuzz_count: Callable[[str, int], None], text: str, json_flag: list[str]
+    capsys: pytest.CaptureFixture[str],
+    fuzz_count: Callable[[str, int], None],
+    text: str,
+    json_flag: list[str],
 ) -> None:
     fuzz_count("cli: mutated expressions on stdin", 1)
     run(["grad", "-", "--at", "x=0.5,y=2", *json_flag], capsys, stdin=text)
@@ -115,8 +132,11 @@ def test_mutated_at_values(
 
 
 @fuzz_settings(300)
-@given(st.integers(0, len(EXAMPLES) - 1).flatmap(lambda k: st.tuples(st.just(k), mutated_bytes([EXAMPLE_BYTES[k]]))),
-       st.sampled_from(["grad", "eval", "diff", "graph"]), JSON)  # fmt: skip
+@given(
+    EXAMPLE_INDEX.flatmap(lambda k: st.tuples(st.just(k), mutated_bytes([EXAMPLE_BYTES[k]]))),
+    st.sampled_from(["grad", "eval", "diff", "graph"]),
+    JSON,
+)
 def test_mutated_program_files(
     capsys: pytest.CaptureFixture[str],
     fuzz_count: Callable[[str, int], None],
@@ -135,8 +155,8 @@ def test_mutated_program_files(
 
 # A handful through a real process: bytes that are not UTF-8 in argv and on stdin, NUL, BOM, CR.
 HOSTILE_BYTES = [
-    b"sin(x)\xff*y", b"\xef\xbb\xbfsin(x)*y", b"sin(x)\r\n*y", b"\xc3(x)", b"x\x00y", b"sin(x\r", b"\xed\xa0\x80",
-    b"x\x0c+\x0c)", b"x\xe2\x80\xa8+)", b"(" * 3000 + b"x", b"x" * 100_000,
+    b"sin(x)\xff*y", b"\xef\xbb\xbfsin(x)*y", b"sin(x)\r\n*y", b"\xc3(x)", b"x\x00y", b"sin(x\r",
+    b"\xed\xa0\x80", b"x\x0c+\x0c)", b"x\xe2\x80\xa8+)", b"(" * 3000 + b"x", b"x" * 100_000,
 ]  # fmt: skip
 
 
