@@ -149,22 +149,22 @@ class Compiled:
         fastest call, for optimiser loops."""
         return self._point(*point)
 
-    def value(self, **arrays: Any) -> Any:
+    def value(self, /, **arrays: Any) -> Any:
         """f at a point (floats) or over arrays that broadcast together."""
         return self._generic_value(**arrays)
 
-    def grad(self, **arrays: Any) -> tuple[Any, dict[str, Any]]:
+    def grad(self, /, **arrays: Any) -> tuple[Any, dict[str, Any]]:
         """(value, {variable: ∂f/∂variable}) at a point or over arrays."""
         return self._generic_grad(**arrays)
 
-    def _generic_value(self, **arrays: Any) -> Any:
+    def _generic_value(self, /, **arrays: Any) -> Any:
         return self._evaluate(0, arrays)[0]
 
-    def _generic_grad(self, **arrays: Any) -> tuple[Any, dict[str, Any]]:
+    def _generic_grad(self, /, **arrays: Any) -> tuple[Any, dict[str, Any]]:
         results = self._evaluate(1, arrays)
         return results[0], dict(zip(self.wrt, results[1:], strict=True))
 
-    def hessian(self, **arrays: Any) -> tuple[Any, dict[str, Any], dict[str, dict[str, Any]]]:
+    def hessian(self, /, **arrays: Any) -> tuple[Any, dict[str, Any], dict[str, dict[str, Any]]]:
         """(value, gradient, {first: {second: ∂²f/∂first∂second}}), the Hessian in full."""
         results = self._evaluate(2, arrays)
         count = len(self.wrt)

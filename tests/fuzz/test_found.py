@@ -7,6 +7,8 @@ plus the exit code the fix gives.
 
 from __future__ import annotations
 
+import adcalc
+import numpy as np
 import pytest
 
 from tests.cli.helpers import run_inprocess
@@ -32,3 +34,19 @@ def test_once_failed(args: list[str], stdin: str, code: int, capsys: pytest.Capt
     done = run_inprocess(args, capsys, stdin)
     assert_well_behaved(done, args)
     assert done.code == code, done.stderr
+
+
+# (text, the keyword arguments of adcalc.compile(text).grad, the gradient by hand)
+FOUND_API = [
+    # a variable named `self`: adcalc.compile(...).grad(self=..., y=...) on arrays raised TypeError
+    # ("got multiple values for argument 'self'"), the generic methods taking `self` by keyword too
+    ("self*y^2", {"self": np.array([0.5, 1.0]), "y": 3.0}, {"self": [9.0, 9.0], "y": [3.0, 6.0]}),
+    ("input self[2]\ny = sum(self^2)\noutput y", {"self": np.array([1.0, 2.0])}, {"self": [2.0, 4.0]}),
+]
+
+
+@pytest.mark.parametrize(("text", "point", "expected"), FOUND_API, ids=lambda v: repr(v)[:30])
+def test_api_once_failed(text: str, point: dict, expected: dict) -> None:
+    _, gradient = adcalc.compile(text).grad(**point)
+    for name, value in expected.items():
+        np.testing.assert_allclose(gradient[name], value)
