@@ -50,3 +50,26 @@ def test_api_once_failed(text: str, point: dict, expected: dict) -> None:
     _, gradient = adcalc.compile(text).grad(**point)
     for name, value in expected.items():
         np.testing.assert_allclose(gradient[name], value)
+
+
+# values the compiled forms raised ValueError, TypeError or OverflowError for (or, for None, gave NaN)
+REFUSED_VALUES = [
+    ("compile", {"x": "a", "y": 1.0}),  # ValueError: could not convert string to float
+    ("compile", {"x": 1 + 2j, "y": 1.0}),  # TypeError from float()
+    ("compile", {"x": np.array([1 + 1j]), "y": 1.0}),  # the imaginary part silently dropped
+    ("compile", {"x": None, "y": 1.0}),  # NaN, with no error
+    ("compile", {"x": 10**400, "y": 1.0}),  # OverflowError: int too large to convert to float
+    ("compile", {"x": np.ones(2), "y": np.ones(3)}),  # ValueError: shapes do not broadcast
+    ("gradient_function", "ab"),  # ValueError: could not convert string to float
+    ("gradient_function", [[1.0], [2.0, 3.0]]),  # ValueError: inhomogeneous shape
+    ("hessian_function", [1.0, "a"]),
+]
+
+
+@pytest.mark.parametrize(("form", "value"), REFUSED_VALUES, ids=lambda v: repr(v)[:30])
+def test_compiled_forms_refuse_what_is_no_number(form: str, value: object) -> None:
+    with pytest.raises(adcalc.AdcalcError):
+        if form == "compile":
+            adcalc.compile("x*y").grad(**value)
+        else:
+            getattr(adcalc, form)("x*y")(value)
