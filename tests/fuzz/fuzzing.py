@@ -77,7 +77,7 @@ FUNCTIONS = [
     "reshape", "softmax", "logsumexp", "sigmoid", "softplus", "floor", "sign", "cbrt", "log1p",
 ]  # fmt: skip
 DEFINED = ["f", "g", "h"]
-PYTHON_NAMES = ["type", "lambda", "None", "_x", "__import__", "t0", "v0", "r", "float", "math", "_more"]
+PYTHON_NAMES = ["type", "lambda", "None", "_x", "__import__", "t0", "v0", "r", "float", "math", "self"]
 NAMES = VARIABLES * 4 + FUNCTIONS + DEFINED * 2 + PYTHON_NAMES
 
 _KEYWORDS = ["PARAM", "INPUT", "OUTPUT", "DEF", "RETURN", "OP", "GRAD", "IF", "ELSE", "FOR", "IN"]
