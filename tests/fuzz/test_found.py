@@ -26,6 +26,9 @@ FOUND = [
     (["jvp", "x", "--at", "x=1", "--dir", "x=\udcff"], "", 2),
     # and on standard input, read with surrogateescape in a C or UTF-8 mode locale
     (["grad", "-", "--at", "x=1"], "x\udcff", 2),
+    # a message quoting a two-output text with its line breaks (graph.label, in engine/bind.py)
+    # was several lines: "error: ... a Hessian needs one output, 0 , 2 \n\n\n/ 2e1 has ..."
+    (["hessian", "--json", "--", "0 , 2 \n\n\n/ 2e1"], "", 2),
 ]
 
 
