@@ -23,10 +23,12 @@ from .fuzzing import (
     AT_VALUES,
     EXAMPLES,
     EXPRESSIONS,
+    PROGRAMS,
     bounded,
     fuzz_settings,
     mutated,
     mutated_bytes,
+    point_for,
     strict_json,
 )
 
@@ -173,3 +175,35 @@ def test_hostile_bytes_through_a_real_process(data: bytes, fuzz_count: Callable[
             done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8", "backslashreplace")
         )
         assert_well_behaved(outcome, [a.decode("utf-8", "surrogateescape") for a in args])
+
+
+def at_text(point: dict[str, object]) -> str:
+    """--at text for a point: numbers as repr, arrays as nested list literals."""
+    import numpy as np
+
+    items = point.items()
+    return ",".join(f"{name}={np.asarray(value).tolist()!r}".replace(" ", "") for name, value in items)
+
+
+@fuzz_settings(40)
+@given(st.lists(PROGRAMS, min_size=4, max_size=4), st.data())
+def test_grammar_programs_through_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+    fuzz_count: Callable[[str, int], None],
+    texts: list[str],
+    data: st.DataObject,
+) -> None:
+    """Programs from the grammar, each under every command: what parses in the API must be printed
+    (tables, JSON, derivative text, the DAG) without breaking the CLI's contract."""
+    import adcalc
+
+    fuzz_count("cli: grammar-generated programs", len(texts))
+    for text in texts:
+        try:
+            graph = adcalc.parse(text)
+        except adcalc.AdcalcError:
+            graph = None
+        point = data.draw(point_for(dict(graph.inputs))) if graph is not None else {"x": 1.0}
+        command = data.draw(st.sampled_from(POINT_COMMANDS + TEXT_COMMANDS))
+        args = [command, *(["--at", at_text(point)] if command in POINT_COMMANDS and point else [])]
+        run([*args, *data.draw(JSON), "--", text], capsys)
