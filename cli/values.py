@@ -106,14 +106,19 @@ def parse_value(name: str, text: str) -> Any:
     return _number(name, text)
 
 
-def _nested(name: str, text: str) -> Any:
+MAX_DEPTH = 32  # brackets in an --at literal: more than any array has axes (numpy allows 64)
+
+
+def _nested(name: str, text: str, depth: int = 1) -> Any:
     # [a, [b, c]] -> nested lists of numbers; each item may be a constant expression
     text = text.strip()
     if not text.startswith("["):
         return _number(name, text)
     if not text.endswith("]"):
         raise BadValue(f"--at {name}: an array literal must end with ']'")
-    return [_nested(name, item) for item in split_top_level(text[1:-1])]
+    if depth > MAX_DEPTH:  # before Python's recursion limit, and each level rescans the text
+        raise BadValue(f"--at {name}: an array literal nested more than {MAX_DEPTH} deep")
+    return [_nested(name, item, depth + 1) for item in split_top_level(text[1:-1])]
 
 
 def read_array(name: str, path_text: str) -> Any:
@@ -131,12 +136,14 @@ def read_array(name: str, path_text: str) -> Any:
         elif path.suffix == ".json":
             import json
 
-            value = json.loads(path.read_text())
+            value = json.loads(path.read_text(encoding="utf-8"))
         else:
             raise BadValue(f"--at {name}=@{path_text}: expected a .json or .npy file")
         array = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError, OSError) as problem:
         raise BadValue(f"--at {name}=@{path_text}: not an array of numbers ({problem})") from None
+    except RecursionError:  # json.loads of [[[[...]]]] nested thousands deep
+        raise BadValue(f"--at {name}=@{path_text}: nested too deeply to be an array") from None
     return array if array.ndim else float(array)
 
 

@@ -7,6 +7,8 @@ plus the exit code the fix gives.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import adcalc
 import numpy as np
 import pytest
@@ -29,6 +31,8 @@ FOUND = [
     # a message quoting a two-output text with its line breaks (graph.label, in engine/bind.py)
     # was several lines: "error: ... a Hessian needs one output, 0 , 2 \n\n\n/ 2e1 has ..."
     (["hessian", "--json", "--", "0 , 2 \n\n\n/ 2e1"], "", 2),
+    # an --at array literal nested thousands deep: RecursionError, an internal error
+    (["eval", "sum(x)", "--at", "x=" + "[" * 5000 + "1" + "]" * 5000], "", 2),
 ]
 
 
@@ -37,6 +41,16 @@ def test_once_failed(args: list[str], stdin: str, code: int, capsys: pytest.Capt
     done = run_inprocess(args, capsys, stdin)
     assert_well_behaved(done, args)
     assert done.code == code, done.stderr
+
+
+def test_a_json_value_nested_thousands_deep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--at x=@deep.json: json.loads raised RecursionError, printed as an internal error."""
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    args = ["eval", "sum(x)", "--at", f"x=@{path}", "--json"]
+    done = run_inprocess(args, capsys)
+    assert_well_behaved(done, args)
+    assert done.code == 2 and "nested too deeply" in done.stderr, done.stderr
 
 
 # (text, the keyword arguments of adcalc.compile(text).grad, the gradient by hand)
