@@ -185,7 +185,7 @@ def at_text(point: dict[str, object]) -> str:
     return ",".join(f"{name}={np.asarray(value).tolist()!r}".replace(" ", "") for name, value in items)
 
 
-@fuzz_settings(40)
+@fuzz_settings(20)
 @given(st.lists(PROGRAMS, min_size=4, max_size=4), st.data())
 def test_grammar_programs_through_the_command_line(
     capsys: pytest.CaptureFixture[str],
