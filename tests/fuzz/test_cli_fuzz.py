@@ -65,6 +65,13 @@ def assert_well_behaved(done: Outcome, args: list[str]) -> None:
     lines = done.stderr.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if done.code == 1 and done.stdout.strip() and not any(line.startswith("error: ") for line in lines):
+        # a verdict, not an error: `check` prints its whole result and exits 1 when a method
+        # disagrees, saying which on stderr (README, "check")
+        assert all(line.startswith(("check failed: ", "warning: ")) for line in lines), shown
+        if wants_json:
+            assert strict_json(done.stdout)["passed"] is False, shown
+        return
     errors = [k for k, line in enumerate(lines) if line.startswith("error: ")]
     assert len(errors) == 1, "not one error line: " + shown
     before, after = lines[: errors[0]], lines[errors[0] + 1 :]
