@@ -109,7 +109,7 @@ def test_mutated_expressions(
     run([command, *point, *json_flag, "--", text], capsys)  # after --, a text such as -x is no option
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(mutated(EXPRESSIONS), JSON)
 def test_mutated_expressions_on_stdin(
     capsys: pytest.CaptureFixture[str],
@@ -121,7 +121,7 @@ def test_mutated_expressions_on_stdin(
     run(["grad", "-", "--at", "x=0.5,y=2", *json_flag], capsys, stdin=text)
 
 
-@fuzz_settings(500)
+@fuzz_settings(400)
 @given(
     st.sampled_from(["eval", "grad", "hessian", "jacobian"]),
     st.sampled_from(["sin(x)*y", "x^2 + y^2 - 4, x - y", "sum(x)*y"]),
