@@ -92,7 +92,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str = "") ->
 JSON = st.sampled_from([["--json"], []])
 
 
-@fuzz_settings(500)
+@fuzz_settings(400)
 @given(
     st.sampled_from(POINT_COMMANDS + TEXT_COMMANDS), mutated(EXPRESSIONS), st.sampled_from(AT_VALUES), JSON
 )
