@@ -48,6 +48,8 @@ def gradient(expr: str, at: list[str] | None, wrt: list[str] | None, as_json: bo
 
 def fail(problem: adcalc.AdcalcError) -> int:
     """Print an adcalc error as one line (and a caret) on stderr, and as JSON under --json; its exit code."""
+    if len(problem.detail.splitlines()) > 1:  # a detail quoting source text (a label) with its line breaks
+        problem.detail = " ".join(problem.detail.splitlines())
     render.error(problem, getattr(problem, "source", None) or State.source)
     span = problem.span
     line, column = (span.line, span.column) if span is not None else (None, None)

@@ -19,6 +19,7 @@ def read_expression(argument: str) -> tuple[str, str | None]:
             text = sys.stdin.read().strip()
         except UnicodeDecodeError as problem:
             raise UsageError(f"standard input is not UTF-8 text (byte {problem.start})") from None
+        utf8(text, "standard input")
         if not text:
             raise UsageError("no expression on standard input")
         return text, "<stdin>"
@@ -34,7 +35,19 @@ def read_expression(argument: str) -> tuple[str, str | None]:
             raise UsageError(f"{argument} is a directory: give an expression, a .adl file, or -")
         if path.is_file():
             raise UsageError(f"{argument} is not a .adl program: give an expression, a .adl file, or -")
-    return argument, None
+    return utf8(argument, "the expression"), None
+
+
+def utf8(text: str, what: str, error: type[AdcalcError] = UsageError) -> str:
+    """text, if it came in as UTF-8. Python hands over other bytes (in argv, and on stdin in a C
+    or UTF-8 mode locale) as lone surrogates, which would reach --json output as bytes that are
+    not UTF-8, or fail to print at all where stdout is strict; refuse them as a file's are."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as problem:
+        byte = len(text[: problem.start].encode("utf-8", "surrogateescape"))
+        raise error(f"{what} is not UTF-8 text (byte {byte})") from None
+    return text
 
 
 def split_top_level(text: str, separator: str = ",") -> list[str]:
@@ -67,7 +80,7 @@ def reword(error: AdcalcError, old: str, new: str) -> AdcalcError:
 def _point(items: list[str] | None) -> dict[str, Any]:
     point: dict[str, Any] = {}
     for item in items or []:
-        for piece in split_top_level(item):
+        for piece in split_top_level(utf8(item, "--at", BadValue)):
             name, equals, text = piece.partition("=")
             name = name.strip()
             if not equals or not name.isidentifier():
@@ -93,14 +106,19 @@ def parse_value(name: str, text: str) -> Any:
     return _number(name, text)
 
 
-def _nested(name: str, text: str) -> Any:
+MAX_DEPTH = 32  # brackets in an --at literal: more than any array has axes (numpy allows 64)
+
+
+def _nested(name: str, text: str, depth: int = 1) -> Any:
     # [a, [b, c]] -> nested lists of numbers; each item may be a constant expression
     text = text.strip()
     if not text.startswith("["):
         return _number(name, text)
     if not text.endswith("]"):
         raise BadValue(f"--at {name}: an array literal must end with ']'")
-    return [_nested(name, item) for item in split_top_level(text[1:-1])]
+    if depth > MAX_DEPTH:  # before Python's recursion limit, and each level rescans the text
+        raise BadValue(f"--at {name}: an array literal nested more than {MAX_DEPTH} deep")
+    return [_nested(name, item, depth + 1) for item in split_top_level(text[1:-1])]
 
 
 def read_array(name: str, path_text: str) -> Any:
@@ -118,12 +136,14 @@ def read_array(name: str, path_text: str) -> Any:
         elif path.suffix == ".json":
             import json
 
-            value = json.loads(path.read_text())
+            value = json.loads(path.read_text(encoding="utf-8"))
         else:
             raise BadValue(f"--at {name}=@{path_text}: expected a .json or .npy file")
         array = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError, OSError) as problem:
         raise BadValue(f"--at {name}=@{path_text}: not an array of numbers ({problem})") from None
+    except RecursionError:  # json.loads of [[[[...]]]] nested thousands deep
+        raise BadValue(f"--at {name}=@{path_text}: nested too deeply to be an array") from None
     return array if array.ndim else float(array)
 
 

@@ -17,7 +17,7 @@ import keyword
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..errors import MissingVariables, UsageError
+from ..errors import BadValue, MissingVariables, UsageError
 from ..ir.graph import Graph
 from ..ir.nodes import Node
 
@@ -150,22 +150,22 @@ class Compiled:
         fastest call, for optimiser loops."""
         return self._point(*point)
 
-    def value(self, **arrays: Any) -> Any:
+    def value(self, /, **arrays: Any) -> Any:
         """f at a point (floats) or over arrays that broadcast together."""
         return self._generic_value(**arrays)
 
-    def grad(self, **arrays: Any) -> tuple[Any, dict[str, Any]]:
+    def grad(self, /, **arrays: Any) -> tuple[Any, dict[str, Any]]:
         """(value, {variable: ∂f/∂variable}) at a point or over arrays."""
         return self._generic_grad(**arrays)
 
-    def _generic_value(self, **arrays: Any) -> Any:
+    def _generic_value(self, /, **arrays: Any) -> Any:
         return self._evaluate(0, arrays)[0]
 
-    def _generic_grad(self, **arrays: Any) -> tuple[Any, dict[str, Any]]:
+    def _generic_grad(self, /, **arrays: Any) -> tuple[Any, dict[str, Any]]:
         results = self._evaluate(1, arrays)
         return results[0], dict(zip(self.wrt, results[1:], strict=True))
 
-    def hessian(self, **arrays: Any) -> tuple[Any, dict[str, Any], dict[str, dict[str, Any]]]:
+    def hessian(self, /, **arrays: Any) -> tuple[Any, dict[str, Any], dict[str, dict[str, Any]]]:
         """(value, gradient, {first: {second: ∂²f/∂first∂second}}), the Hessian in full."""
         results = self._evaluate(2, arrays)
         count = len(self.wrt)
@@ -197,6 +197,7 @@ class Compiled:
         for value in point:
             if type(value) not in _SCALARS:
                 return self._evaluate_arrays(order, arrays)
+        point = [_number(name, value) for name, value in zip(self.variables, point, strict=True)]
         if order == 1:
             return self._point(*point)
         return self._scalar_function(order)(*point)
@@ -204,13 +205,40 @@ class Compiled:
     def _evaluate_arrays(self, order: int, arrays: dict[str, Any]) -> list[Any]:
         from ..codegen.batch import broadcast_columns
 
-        columns, shape = broadcast_columns(self.variables, arrays)
+        checked = {name: _numbers(name, arrays[name]) for name in self.variables}
+        try:
+            columns, shape = broadcast_columns(self.variables, checked)
+        except ValueError:  # shapes that do not broadcast together
+            shapes = ", ".join(f"{name}: {list(checked[name].shape)}" for name in self.variables)
+            raise BadValue(f"the values' shapes do not broadcast together ({shapes})") from None
         if not columns:  # a constant: no variable fixes the shape
             columns, shape = [], ()
         results = self.plan(order).run(columns)
         if shape == ():
             return [float(r[0]) for r in results]
         return [r.reshape(shape) for r in results]
+
+
+def _number(name: str, value: float | int) -> float:
+    """An int as a float (10**400 is a BadValue here, not an OverflowError from generated code)."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise BadValue(f"{name}: an integer of {value.bit_length()} bits is too large for a float") from None
+
+
+def _numbers(name: str, value: Any) -> Any:
+    """value as a float64 array; BadValue for what is no number (None, text, complex, objects),
+    which numpy would turn into NaN, an exception, or silently drop the imaginary part of."""
+    import numpy as np
+
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        array = None
+    if array is None or array.dtype.kind not in "biuf":
+        raise BadValue(f"{name}: not a number or an array of numbers: {value!r}"[:200])
+    return array.astype(np.float64, copy=False)
 
 
 def compile_graph(graph: Graph, wrt: Sequence[str] | None = None, engine: str = "numpy") -> Any:

@@ -20,7 +20,7 @@ from ..codegen.vectorized import compile_outputs
 from ..engine import elements
 from ..engine.reverse import gradient_graph
 from ..engine.transforms import hessian_graphs
-from ..errors import BadValue, UsageError
+from ..errors import BadValue, MissingVariables, UsageError
 from ..ir.graph import Graph
 
 
@@ -48,9 +48,14 @@ class _Compiled:
 
     def point(self, x: Any) -> np.ndarray:
         """x as a float vector in the order of `variables` (x may be a mapping name -> value)."""
-        if isinstance(x, Mapping):
-            return np.array([float(x[name]) for name in self.variables])
-        flat = np.asarray(x, dtype=float)
+        try:
+            if isinstance(x, Mapping):
+                return np.array([float(x[name]) for name in self.variables])
+            flat = np.asarray(x, dtype=float)
+        except KeyError as missing:
+            raise MissingVariables(str(missing.args[0])) from None
+        except (TypeError, ValueError, OverflowError) as problem:  # text, None, complex, ragged lists
+            raise BadValue(f"x is not a vector of numbers ({problem})") from None
         if flat.shape != (len(self.variables),):
             raise BadValue(
                 f"x has shape {list(flat.shape)}, the function takes {len(self.variables)} numbers"

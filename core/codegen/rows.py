@@ -32,20 +32,20 @@ class Pointwise:
     def __repr__(self) -> str:
         return f"adcalc.compile({self.expression.label!r})"
 
-    def value(self, **point: Any) -> Any:
+    def value(self, /, **point: Any) -> Any:
         """The value at one point (a dict by output name for several outputs)."""
         from ..answers.point import evaluate
 
         return evaluate(self.expression, point).value
 
-    def grad(self, **point: Any) -> tuple[Any, dict[str, Any]]:
+    def grad(self, /, **point: Any) -> tuple[Any, dict[str, Any]]:
         """(value, {input: ∂f/∂input}, shaped like the input) at one point."""
         from ..answers.point import gradient
 
         result = gradient(self.expression, point, self.wrt)
         return result.value, result.gradient
 
-    def hessian(self, **point: Any) -> tuple[Any, dict[str, Any], dict[str, dict[str, Any]]]:
+    def hessian(self, /, **point: Any) -> tuple[Any, dict[str, Any], dict[str, dict[str, Any]]]:
         """(value, gradient, Hessian blocks a.shape + b.shape) at one point."""
         from ..answers.hessian import hessian
 
