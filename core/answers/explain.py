@@ -16,9 +16,9 @@ from typing import Any
 
 from ..engine import sweeps
 from ..engine.bind import Point, bind, scalar_output
-from ..errors import UsageError
+from ..errors import TooLarge, UsageError
 from ..ir.graph import Graph
-from ..ir.nodes import Node, var
+from ..ir.nodes import Node, _payload_key, var
 from ..ir.shapes import show
 from ..kinds.graphs import as_node
 from ..ops.registry import OPS, rules_of
@@ -27,6 +27,12 @@ from .point import bind_direction
 from .printer import expression_text
 
 _SUBSCRIPT = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
+
+
+# A trace prints rows for people (and --json for scripts): 10^5 steps are 2·10^5 rows, 25-30 MB of
+# JSON, already more than anyone reads; past that `grad` gives the numbers and `graph --format dot`
+# the structure. Counted before anything is evaluated.
+MAX_STEPS = 100_000
 
 
 def v_name(index: int, mark: str = "") -> str:
@@ -100,6 +106,12 @@ def explain(
     """The primal trace, then the adjoint trace ending in the gradient (or the tangent trace)."""
     if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be reverse or forward, got {mode!r}")
+    steps = sum(1 for n in graph.order if n.op != "const")
+    if steps > MAX_STEPS:
+        raise TooLarge(
+            f"explain prints one row per step; {graph.label[:40]} has {steps:,}, more than {MAX_STEPS:,} "
+            "(the documented limit): try `adcalc grad`, or `adcalc graph --format dot` for the structure"
+        )
     point = bind(graph, at, list(direction or ()))
     root = scalar_output(point, "explain")
     if not point.scalar:
@@ -134,9 +146,46 @@ def _primal_row(n: Node, k: int, names: Mapping[Node, str], values: Mapping[Node
 
 
 def _partial_text(n: Node, position: int, names: Mapping[Node, str]) -> str:
-    """∂v_n/∂(input position), printed from the op's vjp rule applied to nodes with g = 1."""
+    """∂v_n/∂(input position), printed from the op's vjp rule applied to nodes with g = 1.
+
+    The text depends on the op, the position, which inputs are constants (and their values) and
+    which inputs are the same node, not on the names: it is printed once per such pattern over
+    placeholder variables, whose names are then replaced (one rule run per pattern, not per step:
+    10^5 steps of sin cost one). Inputs the simplifier looks inside (neg, where) are not cached.
+    """
+    pattern: list[Any] = [n.op, position]
+    for i in n.inputs:
+        if i.op == "const" and i not in names:
+            pattern.append(("c", _payload_key(i.payload)))
+        elif i in names and i.op not in _LOOKED_INTO:
+            pattern.append(n.inputs.index(i))
+        else:
+            return _partial_of(n, position, n.inputs, n, names)
+    key = tuple(pattern)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        holders = [i if i.op == "const" else _holder(str(n.inputs.index(i))) for i in n.inputs]
+        shown = {h: f"\x00{h.payload[1:]}\x00" for h in holders if h.op == "var"}
+        out = _holder("out")
+        template = _TEMPLATES[key] = _partial_of(n, position, holders, out, {**shown, out: "\x00out\x00"})
+    text = template.replace("\x00out\x00", names[n])
+    for k, i in enumerate(n.inputs):
+        if i in names:
+            text = text.replace(f"\x00{k}\x00", names[i])
+    return text
+
+
+_LOOKED_INTO = frozenset({"neg", "where"})  # kinds/graphs.py simplifies by looking inside these
+_TEMPLATES: dict[tuple[Any, ...], str] = {}
+
+
+def _holder(label: str) -> Node:
+    return var("\x00" + label)
+
+
+def _partial_of(n: Node, position: int, inputs: Any, out: Node, names: Mapping[Node, str]) -> str:
     rule = rules_of(n.op, "vjp", n.span)[position]
-    partial = as_node(rule(*n.inputs, n, as_node(1.0)))
+    partial = as_node(rule(*inputs, out, as_node(1.0)))
     return expression_text(partial, names)
 
 
