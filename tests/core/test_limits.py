@@ -49,6 +49,15 @@ def test_a_nest_of_exactly_the_limit_counts_outer_iterations_too(monkeypatch: py
     refused("s = 0; for i in 1..10 { for j in 1..11 { s = s + x*j } }; s", "120 iterations")
 
 
+def test_a_def_called_again_with_the_same_arguments_is_inlined_once() -> None:
+    doubling = "def f0(x) = x\n" + "".join(f"def f{k}(x) = f{k - 1}(x) + f{k - 1}(x)\n" for k in range(1, 31))
+    start = time.perf_counter()
+    graph = adcalc.parse(doubling + "f30(y)")  # 2^30 calls as written, 31 inlinings
+    assert time.perf_counter() - start < 0.5
+    assert graph.size == 31
+    assert adcalc.gradient(graph, at={"y": 3.0}).gradient["y"] == 2.0**30  # f30(y) = 2^30 y
+
+
 def test_the_node_limit_is_above_a_million() -> None:
     assert builder.MAX_NODES >= 4 * 10**6  # 10^6-node DAGs must work (bench/memory.py measures them)
 
