@@ -5,7 +5,8 @@
 
 Each run is a whole `adcalc` process reading a .adl file, measured by /usr/bin/time -v (maximum
 resident set size) on a machine shared with other work, so the times are one run each and the
-memory is what matters: every command should be linear in the DAG's size (10x the nodes, about
+memory is what matters (CPU seconds, user + system, are steadier than wall time under load):
+every command should be linear in the DAG's size (10x the nodes, about
 10x the memory above the ~30 MB a process starts with). The families, each about N nodes:
 
 - sum: x*1 + x*2 + ... (N/3 terms: a constant, a mul and an add each), wide and shallow;
@@ -45,20 +46,21 @@ def text_of(family: str, nodes: int) -> str:
     raise ValueError(family)
 
 
-def measure(arguments: list[str], timeout: float) -> tuple[float | None, float, int, int]:
-    """(max RSS in MB or None, seconds, exit code, bytes written) of one adcalc process."""
+def measure(arguments: list[str], timeout: float) -> tuple[float | None, float, float, int, int]:
+    """(max RSS in MB or None, wall seconds, CPU seconds, exit code, bytes written) of one process."""
     command = ["/usr/bin/time", "-v", sys.executable, "-m", "adcalc", *arguments]
     start = time.perf_counter()
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - start, -1, 0
+        return None, time.perf_counter() - start, 0.0, -1, 0
     seconds = time.perf_counter() - start
     found = re.search(rb"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     rss = int(found.group(1)) / 1024 if found else None
     status = re.search(rb"Exit status: (\d+)", done.stderr)
     code = int(status.group(1)) if status else 0
-    return rss, seconds, code, len(done.stdout)
+    cpu = sum(float(m) for m in re.findall(rb"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr))
+    return rss, seconds, cpu, code, len(done.stdout)
 
 
 def main() -> None:
@@ -70,7 +72,7 @@ def main() -> None:
     options = parser.parse_args()
     sizes = [int(float(s)) for s in options.sizes.split(",")]
     print(f"{'command':<8} {'family':<7} {'nodes':>9} {'peak MB':>9}", end="")
-    print(f" {'seconds':>8} {'exit':>5} {'output':>10}")
+    print(f" {'wall s':>8} {'CPU s':>7} {'exit':>5} {'output':>10}")
     with tempfile.TemporaryDirectory() as folder:
         for family in options.families.split(","):
             for size in sizes:
@@ -79,11 +81,12 @@ def main() -> None:
                     file.write(text_of(family, size))
                 for name in options.commands.split(","):
                     arguments = [a.format(file=path) for a in COMMANDS[name]]
-                    rss, seconds, code, written = measure(arguments, options.timeout)
+                    rss, seconds, cpu, code, written = measure(arguments, options.timeout)
                     peak = "timeout" if code == -1 else f"{rss:.0f}" if rss is not None else "?"
                     shown = f"{written:,}" if code != -1 else "-"
                     print(
-                        f"{name:<8} {family:<7} {size:>9,} {peak:>9} {seconds:>8.1f} {code:>5} {shown:>10}",
+                        f"{name:<8} {family:<7} {size:>9,} {peak:>9} {seconds:>8.1f} {cpu:>7.1f} {code:>5} "
+                        f"{shown:>10}",
                         flush=True,
                     )
 

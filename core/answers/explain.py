@@ -29,10 +29,10 @@ from .printer import expression_text
 _SUBSCRIPT = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
 
 
-# A trace prints rows for people (and --json for scripts): 10^5 steps are 2·10^5 rows, 25-30 MB of
-# JSON, already more than anyone reads; past that `grad` gives the numbers and `graph --format dot`
-# the structure. Counted before anything is evaluated.
-MAX_STEPS = 100_000
+# A trace prints rows for people (and --json for scripts): 10^5 steps (sin nested 10^5 deep) are
+# 2·10^5 rows, 25-30 MB of JSON, already more than anyone reads; past twice that, `grad` gives the
+# numbers and `graph --format dot` the structure. Counted before anything is evaluated.
+MAX_STEPS = 200_000
 
 
 def v_name(index: int, mark: str = "") -> str:
@@ -145,7 +145,9 @@ def _primal_row(n: Node, k: int, names: Mapping[Node, str], values: Mapping[Node
     return {"index": k, "name": names[n], "op": op, "expression": text, "value": values[n]}
 
 
-def _partial_text(n: Node, position: int, names: Mapping[Node, str]) -> str:
+def _partial_text(
+    n: Node, position: int, names: Mapping[Node, str], templates: dict[tuple[Any, ...], str]
+) -> str:
     """∂v_n/∂(input position), printed from the op's vjp rule applied to nodes with g = 1.
 
     The text depends on the op, the position, which inputs are constants (and their values) and
@@ -162,12 +164,12 @@ def _partial_text(n: Node, position: int, names: Mapping[Node, str]) -> str:
         else:
             return _partial_of(n, position, n.inputs, n, names)
     key = tuple(pattern)
-    template = _TEMPLATES.get(key)
+    template = templates.get(key)
     if template is None:
         holders = [i if i.op == "const" else _holder(str(n.inputs.index(i))) for i in n.inputs]
         shown = {h: f"\x00{h.payload[1:]}\x00" for h in holders if h.op == "var"}
         out = _holder("out")
-        template = _TEMPLATES[key] = _partial_of(n, position, holders, out, {**shown, out: "\x00out\x00"})
+        template = templates[key] = _partial_of(n, position, holders, out, {**shown, out: "\x00out\x00"})
     text = template.replace("\x00out\x00", names[n])
     for k, i in enumerate(n.inputs):
         if i in names:
@@ -176,7 +178,6 @@ def _partial_text(n: Node, position: int, names: Mapping[Node, str]) -> str:
 
 
 _LOOKED_INTO = frozenset({"neg", "where"})  # kinds/graphs.py simplifies by looking inside these
-_TEMPLATES: dict[tuple[Any, ...], str] = {}
 
 
 def _holder(label: str) -> Node:
@@ -201,11 +202,12 @@ def _adjoint_rows(
     if root not in index:  # a constant: no step to trace, every derivative 0
         return [], {name: 0.0 for name in point.at}
     rows = [{"index": index[root], "name": bar[root], "rule": "ȳ", "value": 1.0}]
+    templates: dict[tuple[Any, ...], str] = {}  # of this trace's partials (see _partial_text)
 
     def record(n: Node, position: int, child: Node, part: Any, previous: Any) -> None:
         if child not in index:
             return
-        partial = _partial_text(n, position, names)
+        partial = _partial_text(n, position, names, templates)
         head = "" if previous is None else f"{bar[child]} + "
         text = f"{head}{bar[n]} ∂{names[n]}/∂{names[child]} = {head}{bar[n]} × {_group(partial)}"
         total = part if previous is None else previous + part
