@@ -7,6 +7,7 @@ explicit stack, so a graph thousands of levels deep does not hit Python's recurs
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from adcalc.ir.nodes import Node, topological_order
@@ -95,9 +96,28 @@ def tree(expression: Any, width: int = 80, lines: int = 400) -> tuple[Any, int, 
 
 def dot(expression: Any) -> str:
     """Graphviz source: one node statement per DAG node, one edge per input (root at the top)."""
-    order = topological_order(_roots(expression))
+    return "\n".join(dot_lines(expression))
+
+
+def write_dot(expression: Any, stream: Any, batch: int = 10_000) -> None:
+    """The Graphviz source written as it is made: a 10^6-node DAG is ~80 MB of text, never
+    held whole (nor as a list of 3·10^6 lines)."""
+    lines = []
+    for line in dot_lines(expression):
+        lines.append(line)
+        if len(lines) >= batch:
+            stream.write("\n".join(lines) + "\n")
+            lines.clear()
+    stream.write("\n".join(lines) + "\n")
+
+
+def dot_lines(expression: Any) -> Iterator[str]:
+    """The lines of `dot`, one at a time."""
+    roots = _roots(expression)
+    order = topological_order(roots)
     ids = {n: f"n{k}" for k, n in enumerate(order)}
-    lines = ["digraph adcalc {", "  node [fontname=Helvetica];"]
+    yield "digraph adcalc {"
+    yield "  node [fontname=Helvetica];"
     labels = _labels(order)
     for n in order:
         if n.inputs:
@@ -105,17 +125,17 @@ def dot(expression: Any) -> str:
             label, shape = f"{name}\\n{labels[n]}", "box"
         else:
             label, shape = _leaf(n), "ellipse" if n.op == "var" else "plaintext"
-        lines.append(f'  {ids[n]} [label="{label}", shape={shape}];')
+        yield f'  {ids[n]} [label="{label}", shape={shape}];'
+    del labels
     for n in order:
         for position, child in enumerate(n.inputs):
             extra = f' [label="{position}"]' if len(n.inputs) > 1 and n.op not in ("add", "mul") else ""
-            lines.append(f"  {ids[n]} -> {ids[child]}{extra};")
-    if len(_roots(expression)) > 1:  # name each output of a program
+            yield f"  {ids[n]} -> {ids[child]}{extra};"
+    if len(roots) > 1:  # name each output of a program
         for k, (name, n) in enumerate(expression.outputs):
-            lines.append(f'  out{k} [label="{name}", shape=plaintext];')
-            lines.append(f"  out{k} -> {ids[n]};")
-    lines.append("}")
-    return "\n".join(lines)
+            yield f'  out{k} [label="{name}", shape=plaintext];'
+            yield f"  out{k} -> {ids[n]};"
+    yield "}"
 
 
 def as_dict(expression: Any) -> dict[str, Any]:

@@ -9,7 +9,13 @@ import re
 import sys
 from typing import Any
 
-from adcalc.errors import AdcalcError, BadValue, UsageError
+from adcalc.errors import AdcalcError, BadValue, TooLarge, UsageError
+
+# An --at value is one array of a program: the same element limit (adcalc.ir.shapes.MAX_ELEMENTS,
+# not imported: this module must not import numpy's side of adcalc on the fast path).
+MAX_ELEMENTS = 1 << 24
+MAX_RANK = 32  # nesting of [[...]] (numpy's own limit on dimensions)
+MAX_JSON_BYTES = 32 * MAX_ELEMENTS  # an @file.json of 2^24 numbers with 30 characters each
 
 
 def read_expression(argument: str) -> tuple[str, str | None]:
@@ -99,6 +105,7 @@ def parse_value(name: str, text: str) -> Any:
     if text.startswith("["):
         import numpy as np
 
+        _check_literal(name, text)
         try:
             return np.asarray(_nested(name, text), dtype=np.float64)
         except ValueError:
@@ -106,7 +113,14 @@ def parse_value(name: str, text: str) -> Any:
     return _number(name, text)
 
 
-MAX_DEPTH = 32  # brackets in an --at literal: more than any array has axes (numpy allows 64)
+def _check_literal(name: str, text: str) -> None:
+    """Refuse a literal past the limits before splitting it: rank from the leading '[', elements
+    from the commas (n elements need n - 1 of them)."""
+    rank = len(text) - len(text.lstrip("[ \t"))
+    if text[:rank].count("[") > MAX_RANK:
+        raise TooLarge(f"--at {name}: arrays nest at most {MAX_RANK} deep (the documented limit)")
+    if text.count(",") >= MAX_ELEMENTS:
+        raise TooLarge(f"--at {name}: more than {MAX_ELEMENTS:,} elements (the documented limit)")
 
 
 def _nested(name: str, text: str, depth: int = 1) -> Any:
@@ -116,8 +130,8 @@ def _nested(name: str, text: str, depth: int = 1) -> Any:
         return _number(name, text)
     if not text.endswith("]"):
         raise BadValue(f"--at {name}: an array literal must end with ']'")
-    if depth > MAX_DEPTH:  # before Python's recursion limit, and each level rescans the text
-        raise BadValue(f"--at {name}: an array literal nested more than {MAX_DEPTH} deep")
+    if depth > MAX_RANK:  # before Python's recursion limit, and each level rescans the text
+        raise TooLarge(f"--at {name}: arrays nest at most {MAX_RANK} deep (the documented limit)")
     return [_nested(name, item, depth + 1) for item in split_top_level(text[1:-1])]
 
 
@@ -132,11 +146,17 @@ def read_array(name: str, path_text: str) -> Any:
         raise BadValue(f"--at {name}=@{path_text}: no such file")
     try:
         if path.suffix == ".npy":
+            _check_npy(name, path_text, path)
             value = np.load(path, allow_pickle=False)
         elif path.suffix == ".json":
             import json
 
-            value = json.loads(path.read_text(encoding="utf-8"))
+            if path.stat().st_size > MAX_JSON_BYTES:
+                detail = f"larger than {MAX_JSON_BYTES >> 20:,} MiB (the documented limit for .json)"
+                raise TooLarge(f"--at {name}=@{path_text}: {detail}")
+            text = path.read_text(encoding="utf-8")
+            _check_literal(f"{name}=@{path_text}", text)
+            value = json.loads(text)
         else:
             raise BadValue(f"--at {name}=@{path_text}: expected a .json or .npy file")
         array = np.asarray(value, dtype=np.float64)
@@ -145,6 +165,23 @@ def read_array(name: str, path_text: str) -> Any:
     except RecursionError:  # json.loads of [[[[...]]]] nested thousands deep
         raise BadValue(f"--at {name}=@{path_text}: nested too deeply to be an array") from None
     return array if array.ndim else float(array)
+
+
+def _check_npy(name: str, path_text: str, path: Any) -> None:
+    """Refuse a .npy whose header asks for more than the limit, before reading its data."""
+    import numpy as np
+
+    with open(path, "rb") as file:
+        form = np.lib.format
+        version = form.read_magic(file)
+        read = form.read_array_header_1_0 if version == (1, 0) else form.read_array_header_2_0
+        shape, _, _ = read(file, max_header_size=10_000)
+    count = 1
+    for n in shape:
+        count *= n
+    if count > MAX_ELEMENTS:
+        detail = f"{count:,} elements, more than {MAX_ELEMENTS:,} (the documented limit)"
+        raise TooLarge(f"--at {name}=@{path_text}: {detail}")
 
 
 # the grammar's NUMBER, signed: a plain number needs no parse (most --at values are one)

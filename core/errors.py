@@ -107,6 +107,10 @@ class Redefinition(AdcalcError):
     """Redefinition."""
 
 
+class TooLarge(AdcalcError):
+    """Too large."""  # an input asks for more than a documented limit (README "Security and limits")
+
+
 class UsageError(AdcalcError):
     """Bad usage."""
 

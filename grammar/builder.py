@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adcalc import errors
 from adcalc.errors import AdcalcError, Redefinition, Span
 from adcalc.ir.graph import Graph
 from adcalc.ir.nodes import Node, _payload_key
@@ -23,8 +24,10 @@ from adcalc.ops.matrix import Static
 from adcalc.ops.scalar import SCALAR
 
 # Unrolling stops with an error past these sizes (a loop of 10^5 steps of 3 ops is 3·10^5 nodes).
-MAX_NODES = 1_000_000
-MAX_STEPS = 1_000_000
+# 10^6 nodes must work (a sum of 5·10^5 terms, sin nested 10^6 deep), so the node limit is above it;
+# README "Security and limits" gives the memory each costs at its maximum (bench/memory.py).
+MAX_NODES = 4_000_000
+MAX_STEPS = 1_000_000  # loop iterations, all loops of a program together
 MAX_CALLS = 1_000_000  # def calls inlined
 
 
@@ -46,7 +49,7 @@ class UndefinedName(AdcalcError):
     """Undefined name."""
 
 
-class TooLarge(AdcalcError):
+class TooLarge(errors.TooLarge):
     """Program too large."""
 
 
@@ -92,7 +95,9 @@ class Builder:
         self.one_branch: dict[str, Span | None] = {}
         self.reserved: set[str] = set()  # names of inputs, params, defs and ops
         self.steps = 0
+        self.loops: list[list[int]] = []  # [trip count, iterations begun] of each loop running now
         self.calls = 0  # defs inlined so far
+        self.inlined: dict[tuple[Any, ...], Node] = {}  # (def, argument nodes) -> its result
         self.depth = 0  # > 0 inside a block or a function body
 
     # --- nodes -------------------------------------------------------------------------------
@@ -267,20 +272,35 @@ class Builder:
         """for name in first..last (inclusive): the body runs once per value, building nodes."""
         start = self.integer(first, "a loop bound", spans[0])
         stop = self.integer(last, "a loop bound", spans[1])
-        self.steps += max(0, stop - start + 1)
-        if self.steps > MAX_STEPS:
-            raise TooLarge(f"loops would run past {MAX_STEPS:,} iterations (the documented limit)", spans[1])
+        trips = max(0, stop - start + 1)
+        self.steps += trips
+        # A nested loop counts at entry for every iteration its enclosing loops have left (as if
+        # its bounds stayed the same), so 10^6 × 10^6 stops here, before 10^6 steps are built; the
+        # count of steps actually run (self.steps) catches bounds that grow.
+        left = 1
+        for outer, begun in self.loops:
+            left *= outer - begun + 1
+        projected = self.steps + trips * (left - 1)
+        if projected > MAX_STEPS:
+            nest = " × ".join(f"{outer - begun + 1:,}" for outer, begun in self.loops)
+            detail = f" (nested: {nest} × {trips:,})" if self.loops else ""
+            limit = f"past {MAX_STEPS:,} (the documented limit)"
+            raise TooLarge(f"loops would run {projected:,} iterations{detail}, {limit}", spans[1])
         saved = env.get(name)
         frozen = getattr(env, "frozen", set())
         env.frozen = frozen | {name}  # type: ignore[attr-defined]
         self.depth += 1
+        counter = [trips, 0]
+        self.loops.append(counter)
         try:
             for i in range(start, stop + 1):
+                counter[1] += 1
                 if used:
                     dict.__setitem__(env, name, self.const(float(i), first.span))
                 for statement in body:
                     statement(self, env)
         finally:
+            self.loops.pop()
             self.depth -= 1
             env.frozen = frozen  # type: ignore[attr-defined]
             env.pop(name, None)
@@ -294,16 +314,24 @@ class Builder:
         if len(arguments) != len(function.parameters):
             count = len(function.parameters)
             raise ProgramError(f"{function.name}() takes {count} argument{'s' * (count != 1)}", span)
+        # A def is a pure function of its arguments (and of params, fixed before any call), and
+        # nodes are interned: a call with the same argument nodes is the same node, so it is
+        # inlined once. f_k(x) = f_{k-1}(x) + f_{k-1}(x), 30 deep, is 31 inlinings, not 2^30.
+        key = (function.name, *arguments)
+        found = self.inlined.get(key)
+        if found is not None:
+            return found
         scope = Scope(dict(zip(function.parameters, arguments, strict=True)))
         self.calls += 1
-        if self.calls > MAX_CALLS:  # f_k(x) = f_{k-1}(x) + f_{k-1}(x), 30 deep, inlines 2^30 calls
+        if self.calls > MAX_CALLS:  # f_k(x) = f_{k-1}(sin(x)) + f_{k-1}(cos(x)), 30 deep: 2^30 calls
             detail = f"the program inlines past {MAX_CALLS:,} function calls (the documented limit)"
             raise TooLarge(detail, span)
         self.calling.append(function.name)
         self.depth += 1
         try:
             self.run(function.body, scope)
-            return function.result(self, scope)
+            result = self.inlined[key] = function.result(self, scope)
+            return result
         finally:
             self.depth -= 1
             self.calling.pop()

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..engine import sweeps
 from ..engine.bind import Point, bind, scalar_output
-from ..errors import UsageError
+from ..errors import TooLarge, UsageError
 from ..ir.graph import Graph
 from ..ir.nodes import Node, var
 from ..ir.shapes import show
@@ -27,6 +27,12 @@ from .point import bind_direction
 from .printer import expression_text
 
 _SUBSCRIPT = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
+
+
+# A trace prints rows for people (and --json for scripts): 10^5 steps (sin nested 10^5 deep) are
+# 2·10^5 rows, 25-30 MB of JSON, already more than anyone reads; past twice that, `grad` gives the
+# numbers and `graph --format dot` the structure. Counted before anything is evaluated.
+MAX_STEPS = 200_000
 
 
 def v_name(index: int, mark: str = "") -> str:
@@ -150,6 +156,12 @@ def explain(
     `latex`: names, expressions and rules as LaTeX (v_{-1}, \\bar{v}_{3}, \\frac{\\partial ...})."""
     if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be reverse or forward, got {mode!r}")
+    steps = sum(1 for n in graph.order if n.op != "const")
+    if steps > MAX_STEPS:
+        raise TooLarge(
+            f"explain prints one row per step; {graph.label[:40]} has {steps:,}, more than {MAX_STEPS:,} "
+            "(the documented limit): try `adcalc grad`, or `adcalc graph --format dot` for the structure"
+        )
     point = bind(graph, at, list(direction or ()))
     root = scalar_output(point, "explain")
     if not point.scalar:

@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..errors import AdcalcError, Span
+from ..errors import AdcalcError, Span, TooLarge
 
 Shape = tuple[int, ...]
+
+# The most elements one array of a program may have: 2^24 float64 are 128 MiB (eye(4096),
+# a 4096×4096 matrix). Every shape is inferred before anything is evaluated, so outer(x, x) or
+# diag(x) of a 10^5-vector stops here, before numpy asks for 75 GiB.
+MAX_ELEMENTS = 1 << 24
 
 
 class ShapeError(AdcalcError):
@@ -58,12 +63,23 @@ def infer(op: str, shapes: list[Shape], statics: list[Any], span: Span | None = 
     """The output shape of `op` on inputs of these shapes (element-wise ops broadcast)."""
     function = RULES.get(op)
     if function is not None:
-        return function(shapes, statics, span)
+        shape = function(shapes, statics, span)
+        if len(shape) > 1 and size(shape) > MAX_ELEMENTS:  # a rank-1 result is no larger than an input
+            raise TooLarge(f"{op}: a {show(shape)} result has {size(shape):,} elements, {limit_text()}", span)
+        return shape
     if len(shapes) == 1:
         return shapes[0]
     if not any(shapes):
         return ()
-    return broadcast(op, shapes, span)
+    shape = broadcast(op, shapes, span)
+    if size(shape) > MAX_ELEMENTS:  # x + y' of two long vectors
+        raise TooLarge(f"{op}: a {show(shape)} result has {size(shape):,} elements, {limit_text()}", span)
+    return shape
+
+
+def limit_text() -> str:
+    """How errors name the array limit."""
+    return f"more than the {MAX_ELEMENTS:,} of one array (the documented limit)"
 
 
 def _need(name: str, shape: Shape, ranks: tuple[int, ...], span: Span | None, what: str = "") -> None:

@@ -35,7 +35,9 @@ def test_documented_limits_stop_runaway_programs_at_once(monkeypatch) -> None:  
 
     with pytest.raises(AdcalcError, match="eye"):
         adcalc.parse("sum(eye(100000))")  # 75 GiB otherwise
-    doubling = "def f0(x) = x\n" + "".join(f"def f{k}(x) = f{k - 1}(x) + f{k - 1}(x)\n" for k in range(1, 31))
+    doubling = "def f0(x) = x\n" + "".join(
+        f"def f{k}(x) = f{k - 1}(sin(x)) + f{k - 1}(cos(x))\n" for k in range(1, 31)
+    )
     with pytest.raises(AdcalcError, match="inlines past"):
         adcalc.parse(doubling + "f30(y)")  # 2^30 calls otherwise
 

@@ -50,7 +50,7 @@ def test_a_json_value_nested_thousands_deep(tmp_path: Path, capsys: pytest.Captu
     args = ["eval", "sum(x)", "--at", f"x=@{path}", "--json"]
     done = run_inprocess(args, capsys)
     assert_well_behaved(done, args)
-    assert done.code == 2 and "nested too deeply" in done.stderr, done.stderr
+    assert done.code == 2 and "nest at most 32 deep" in done.stderr, done.stderr
 
 
 # (text, the keyword arguments of adcalc.compile(text).grad, the gradient by hand)

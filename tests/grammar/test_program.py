@@ -196,7 +196,7 @@ BAD = [
     ("input x\nfor i in 1..2 { input z }\noutput x", "p.adl:2:23: Program error: declarations (input"),
     (
         f"input x\ny = x\nfor i in 1..{MAX_STEPS + 1} {{ y = y + x }}\noutput y",
-        "p.adl:3:13: Program too large: loops would run past 1,000,000 iterations",
+        "p.adl:3:13: Program too large: loops would run 1,000,001 iterations, past 1,000,000",
     ),
 ]
 
