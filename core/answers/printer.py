@@ -165,6 +165,9 @@ def binding_prefix(taken: set[str]) -> str:
     return prefix
 
 
+LONGEST_PIECE = 240  # characters of a subexpression printed inline; a longer one gets its own line
+
+
 def to_text(
     roots: Node | Sequence[Node], taken: set[str] | None = None, names: Sequence[str] | None = None
 ) -> str:
@@ -187,7 +190,9 @@ def to_text(
     lines: list[str] = []
     for n in order:
         piece = _piece(n, pieces)
-        if n.inputs and uses[n] > 1 and n not in roots:
+        # shared, or long: a chain of single-use nodes (the derivative of sin nested 10^4 deep)
+        # would otherwise grow one piece per level, k²/2 characters held and copied in all
+        if n.inputs and (uses[n] > 1 or len(piece[0]) > LONGEST_PIECE) and n not in roots:
             name = f"{prefix}{len(lines) + 1}"
             lines.append(f"{name} = {piece[0]}")
             piece = (name, ATOM)

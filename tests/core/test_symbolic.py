@@ -144,3 +144,17 @@ def test_array_graphs_print_as_text_that_reads_back(source: str) -> None:
     expected = np.asarray(adcalc.evaluate(graph, at=ARRAY_POINT).value)
     assert np.asarray(adcalc.evaluate(again, at=ARRAY_POINT).value) == pytest.approx(expected, rel=1e-15)
     assert len(again.order) == len(graph.order)  # the same DAG, not just the same number
+
+
+def test_a_deep_chain_prints_in_bounded_lines_that_read_back_to_the_derivative() -> None:
+    # sin nested 2000 deep: d/dx = prod of cos(sin^k(x)). Inlined, the pieces grew one level per
+    # line (k²/2 characters held: 1.2 GB at 10^4); bound once past 240 characters, lines stay short
+    depth, x = 2000, 0.7
+    text = "sin(" * depth + "x" + ")" * depth
+    printed = to_text(gradient_graph(adcalc.parse(text).root, ["x"])["x"])
+    assert max(len(line) for line in printed.splitlines()) < 600
+    value, exact = x, 1.0
+    for _ in range(depth):
+        exact *= math.cos(value)
+        value = math.sin(value)
+    assert adcalc.evaluate(printed, {"x": x}).value == pytest.approx(exact, rel=1e-12)
