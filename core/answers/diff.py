@@ -15,7 +15,7 @@ from typing import Any
 
 from ..answers.printer import to_text
 from ..engine.reverse import gradient_graph
-from ..errors import UsageError
+from ..errors import TooLarge, UsageError
 from ..ir.graph import Graph
 from ..ir.nodes import Node, topological_order
 from ..ir.shapes import show
@@ -61,6 +61,7 @@ class Derivative(Answer):
 
 
 SIMPLIFIERS = ("local", "sympy")
+MAX_ORDER = 20
 
 
 def diff(
@@ -84,6 +85,9 @@ def diff(
         )
     if order < 1:
         raise UsageError(f"order must be 1 or more, got {order}")
+    if order > MAX_ORDER:  # each order differentiates the last one's graph: sizes multiply
+        raise TooLarge(f"--order {order}: diff goes to order {MAX_ORDER} (the documented limit); "
+                       "for more coefficients, `adcalc taylor` (series arithmetic)")
     names = list(graph.variables) if wrt is None else list(dict.fromkeys(wrt))
     root = _global(graph.root)
     graphs = {name: root for name in names}

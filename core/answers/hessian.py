@@ -16,7 +16,9 @@ from typing import Any
 from ..engine import elements, sweeps
 from ..engine.bind import bind, scalar_output
 from ..engine.transforms import coloured_hessian, hessian_pattern
+from ..errors import TooLarge
 from ..ir.graph import Graph
+from ..ir.shapes import MAX_ELEMENTS
 from .notes import at_point, derivatives
 from .point import Gradient, HessianVectorProduct, bind_direction, dense_direction
 
@@ -43,12 +45,22 @@ class Hessian(Gradient):
         return {**super().to_dict(), "hessian": self.hessian, "directions": self.directions}
 
 
+def dense_limit(entries: int, what: str, instead: str) -> None:
+    """TooLarge before a dense matrix of more entries than one array may hold (2^24: 128 MiB)."""
+    if entries > MAX_ELEMENTS:
+        raise TooLarge(
+            f"{what} would have {entries:,} entries, more than {MAX_ELEMENTS:,} (the documented limit "
+            f"of one array): try `{instead}`"
+        )
+
+
 def hessian(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Hessian:
     """Value, gradient and exactly symmetric Hessian over every input element."""
     point = bind(graph, at, wrt or ())
     root = scalar_output(point, "a Hessian")
     names = point.names(wrt)
     shapes = {name: point.shapes[name] for name in names}
+    dense_limit(sum(map(elements.size, shapes.values())) ** 2, "the Hessian", "adcalc hvp")
     # what does not depend on the point's values is built once per input signature
     key = ("hessian", tuple(names), tuple(point.shapes.items()))
     prepared = graph.cache.get(key)

@@ -15,6 +15,7 @@ from ..engine import elements, sweeps
 from ..engine.bind import bind
 from ..errors import UsageError
 from ..ir.graph import Graph
+from .hessian import dense_limit
 from .notes import Answer, at_point
 from .point import by_name
 
@@ -110,6 +111,7 @@ def jacobian(
     in_shapes = {name: point.shapes[name] for name in names}
     columns = sum(map(elements.size, in_shapes.values()))
     count = sum(map(elements.size, out_shapes.values()))
+    dense_limit(columns * count, "the Jacobian", "adcalc jvp` or `adcalc grad")
     mode = mode or ("forward" if columns < count else "reverse")
     if mode == "forward":
         by_column = []

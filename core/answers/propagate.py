@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import elements
-from ..errors import EvaluationError, UsageError
+from ..errors import EvaluationError, TooLarge, UsageError
 from ..ir.graph import Graph
 from .covariance import input_covariance
 from .jacobian import jacobian
@@ -138,6 +138,8 @@ class Propagation(Answer):
         return document
 
 
+MAX_DRAWN = 1 << 26  # Monte Carlo draws × (inputs + outputs): 512 MiB of float64
+
 def _mc_dict(result: Propagation, mc: MonteCarlo) -> dict[str, Any]:
     return {
         "samples": mc.samples, "seed": mc.seed, "coverage": mc.coverage, "undefined": mc.undefined,
@@ -174,6 +176,12 @@ def propagate(
     shapes = first.input_shapes
     sigma = input_covariance(shapes, uncertainty or {}, covariance or {}, correlation or {})
     J = np.array(first.rows, dtype=float).reshape(len(first.row_labels), len(sigma))
+    drawn = samples * (len(sigma) + len(J))  # numbers held: the draws and their outputs
+    if drawn > MAX_DRAWN:
+        raise TooLarge(
+            f"--mc {samples:,} would hold {drawn:,} numbers ({drawn * 8 >> 20:,} MiB), more than "
+            f"{MAX_DRAWN:,} (the documented limit): take fewer samples"
+        )
     # an exact input adds nothing even where its sensitivity is infinite or NaN (0·inf would be NaN)
     Ju = np.where(np.diag(sigma) > 0, J, 0.0)
     means, second = list(first.row_values), np.zeros((len(J), len(J)))

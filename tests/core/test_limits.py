@@ -140,3 +140,26 @@ def test_the_cli_reports_each_limit_in_one_line(capsys) -> None:  # noqa: ANN001
         outcome = run_inprocess(args, capsys)
         assert outcome.code == 2, outcome.stderr
         assert outcome.stderr.startswith("error: ") and "Traceback" not in outcome.stderr
+
+
+def test_dense_hessian_and_jacobian_are_refused_before_the_sweeps() -> None:
+    x = np.linspace(0.5, 1.5, 5000)  # 5000² = 25·10^6 entries: over 2^24
+    with pytest.raises(TooLarge, match="25,000,000 entries"):
+        adcalc.hessian("sum(x^3)", {"x": x})
+    with pytest.raises(TooLarge, match="Jacobian"):
+        adcalc.jacobian("x^2", {"x": x})
+    small = np.array([1.0, 2.0, 3.0])  # and a small one still works: H = diag(6x)
+    found = adcalc.hessian("sum(x^3)", {"x": small}).hessian
+    np.testing.assert_allclose(np.asarray(found["x"]["x"]).reshape(3, 3), np.diag(6 * small))
+
+
+def test_diff_order_and_monte_carlo_draws_have_limits(capsys: pytest.CaptureFixture[str]) -> None:
+    start = time.perf_counter()
+    done = run_inprocess(["diff", "sin(x)*x", "--order", "100000"], capsys)
+    assert done.code == 2 and "order 20" in done.stderr
+    done = run_inprocess(["propagate", "m*g", "--at", "m=2±0.01,g=9.81±0.02", "--mc", "1000000000"], capsys)
+    assert done.code == 2 and "--mc 1,000,000,000" in done.stderr
+    assert time.perf_counter() - start < 30  # refused, not run (generous: shared machines)
+    # order 20 itself is allowed: d^20/dx^20 of exp(2x) = 2^20 exp(2x)
+    printed = adcalc.diff("exp(2*x)", order=20).text["x"]
+    assert adcalc.evaluate(printed, {"x": 0.3}).value == pytest.approx(2**20 * np.exp(0.6), rel=1e-12)
