@@ -179,3 +179,13 @@ def test_expm1_derivative_keeps_its_digits_far_below_zero() -> None:
         assert adcalc.gradient(adcalc.parse("expm1(x)"), {"x": x}).gradient["x"] == pytest.approx(
             math.exp(x), rel=1e-15
         )
+
+
+def test_a_hessian_row_through_an_undefined_gradient_is_undefined_not_zero() -> None:
+    # acosh(cosh(x^2)) = x^2, but AD meets acosh's infinite partial at 1 times 0: ∇f is NaN (warned).
+    # After the readable-diff rewrites the Hessian sweep met no NaN and said 0 (the truth is 2);
+    # found by the differential test on the merged tree. Row and column of x are NaN, y's entry kept.
+    found = adcalc.hessian("acosh(cosh(x^2)) + y^2", {"x": 0.0, "y": 1.0})
+    assert math.isnan(found.hessian["x"]["x"]) and math.isnan(found.hessian["x"]["y"])
+    assert found.hessian["y"]["y"] == 2.0
+    assert any("second derivative undefined" in w for w in found.warnings)

@@ -302,9 +302,6 @@ def test_an_npz_at_value_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert not marker.exists()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="cli/binary_formats.py (batch, not ours): np.load's ValueError is an internal error"
-)
 def test_a_pickled_npy_batch_input_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     marker = tmp_path / "MARKER"
     np.save(tmp_path / "rows.npy", np.array([_Planted(marker)], dtype=object), allow_pickle=True)
