@@ -6,6 +6,7 @@ imports them all.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from typing import Annotated, Any
@@ -136,8 +137,7 @@ def expression_first(args: list[str]) -> list[str]:
     """
     if not any(a.startswith("-") and a != "-" and not a.startswith("--") for a in args[1:]):
         return args  # the common case costs nothing: no click command is built
-    command = typer.main.get_command(app)
-    sub = getattr(command, "commands", {}).get(args[0])
+    sub = getattr(click_command(), "commands", {}).get(args[0])
     if sub is None:
         return args
     options: dict[str, Any] = {n: param for param in sub.params for n in (*param.opts, *param.secondary_opts)}
@@ -158,6 +158,12 @@ def expression_first(args: list[str]) -> list[str]:
             return [*args[:i], *args[i + 1 :], "--", arg]
         i += 1
     return args
+
+
+@functools.cache
+def click_command() -> Any:
+    """The click command typer builds from the app (all commands registered by cli/main.py)."""
+    return typer.main.get_command(app)
 
 
 def _operator_follows(arg: str, option: Any) -> bool:
@@ -196,7 +202,9 @@ def _parses(text: str) -> bool:
 def _run(args: list[str]) -> None:
     args = expression_first(args)
     try:
-        code = app(args=args, standalone_mode=False)  # click returns, not raises, typer.Exit codes
+        # click returns, not raises, typer.Exit codes; the command typer built for
+        # expression_first is reused (building it costs ~100 ms: once a run, not twice)
+        code = click_command()(args=args, standalone_mode=False)
         if code == INTERRUPTED:  # typer's own answer to Ctrl-C while parsing: say it
             raise Ended(KeyboardInterrupt())
         if isinstance(code, int) and code:
