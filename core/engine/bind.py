@@ -75,14 +75,20 @@ def _value(name: str, value: Any, declared: Shape | None) -> tuple[Any, Shape]:
     if type(value) is float:
         shape: Shape = ()
     elif isinstance(value, bool | int | float) and not isinstance(value, complex):
-        value, shape = float(value), ()
+        try:
+            value, shape = float(value), ()
+        except OverflowError:  # an int beyond the float range (10**400)
+            bits = value.bit_length()
+            raise BadValue(f"{name}: an integer of {bits} bits is too large for a float") from None
     elif isinstance(value, list | tuple) or hasattr(value, "shape"):
         import numpy as np
 
+        if getattr(value, "dtype", None) is not None and value.dtype.kind == "c":
+            raise BadValue(f"{name}: complex values (this takes real numbers; `check` does complex step)")
         try:
             array = np.asarray(value, dtype=np.float64)
-        except (ValueError, TypeError):
-            raise BadValue(f"{name}: not a rectangular array of numbers") from None
+        except (ValueError, TypeError, OverflowError):
+            raise BadValue(f"{name}: not a rectangular array of real numbers") from None
         value, shape = (array if array.ndim else float(array)), tuple(array.shape)
     else:
         raise BadValue(f"{name}: not a number or an array of numbers: {value!r}")

@@ -189,3 +189,14 @@ def test_a_hessian_row_through_an_undefined_gradient_is_undefined_not_zero() -> 
     assert math.isnan(found.hessian["x"]["x"]) and math.isnan(found.hessian["x"]["y"])
     assert found.hessian["y"]["y"] == 2.0
     assert any("second derivative undefined" in w for w in found.warnings)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [{"x": 10**400}, {"x": [10**400, 1.0]}, {"x": np.array([1 + 1j, 2.0])}],
+    ids=["huge int", "huge int in a list", "complex array"],
+)
+def test_values_that_are_no_real_float_are_a_bad_value(at: dict) -> None:
+    # OverflowError, and a ComplexWarning with the imaginary part dropped (fuzz campaign)
+    with pytest.raises(adcalc.errors.BadValue):
+        adcalc.evaluate("x", at=at)
