@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..ir.nodes import Node, topological_order
-from .printer import binding_prefix
+from .printer import bindings
 
 COMPARE, SUM, PRODUCT, UNARY, FRACTION, POWER, ATOM = range(7)
 Piece = tuple[str, int]
@@ -200,20 +199,10 @@ def to_latex(
 ) -> str:
     """`label = root` equations, shared subexpressions bound first as t_{1} = ... (printer.to_text's
     names); one equation alone when nothing is bound, else rows of an aligned environment."""
-    order = topological_order(roots)
-    uses: Counter[Node] = Counter(i for n in order for i in n.inputs)
-    for r in roots:
-        uses[r] += 1
-    prefix = binding_prefix(set(taken or ()) | {n.payload for n in order if n.op == "var"})
-    pieces: dict[Node, Piece] = {}
-    rows: list[tuple[str, str]] = []
-    for n in order:
-        piece = _piece(n, pieces, times)
-        if n.inputs and uses[n] > 1 and n not in roots:
-            name = f"{prefix}_{{{len(rows) + 1}}}"
-            rows.append((name, _group(piece, SUM)))  # t_{1} = (x = y), not t_{1} = x = y
-            piece = (name, ATOM)
-        pieces[n] = piece
+    bound, pieces = bindings(
+        roots, taken, lambda n, done: _piece(n, done, times), lambda prefix, k: (f"{prefix}_{{{k}}}", ATOM)
+    )
+    rows = [(name, _group(piece, SUM)) for name, piece in bound]  # t_{1} = (x = y), not t_{1} = x = y
     rows += [(label, pieces[r][0]) for label, r in zip(labels, roots, strict=True)]
     if len(rows) == 1:
         return f"{rows[0][0]} = {rows[0][1]}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..ir.nodes import Node, topological_order
 from ..ops.elementary import COMPARISONS
@@ -181,28 +181,42 @@ def to_text(
     't1 = sin(x)\\nt1*t1 + 1'
     """
     roots = [roots] if isinstance(roots, Node) else list(roots)
-    order = topological_order(roots)
-    uses: Counter[Node] = Counter(i for n in order for i in n.inputs)
-    for r in roots:
-        uses[r] += 1
-    prefix = binding_prefix(set(taken or ()) | {n.payload for n in order if n.op == "var"})
-    pieces: dict[Node, Piece] = {}
-    lines: list[str] = []
-    for n in order:
-        piece = _piece(n, pieces)
-        # shared, or long: a chain of single-use nodes (the derivative of sin nested 10^4 deep)
-        # would otherwise grow one piece per level, k²/2 characters held and copied in all
-        if n.inputs and (uses[n] > 1 or len(piece[0]) > LONGEST_PIECE) and n not in roots:
-            name = f"{prefix}{len(lines) + 1}"
-            lines.append(f"{name} = {piece[0]}")
-            piece = (name, ATOM)
-        pieces[n] = piece
+    bound, pieces = bindings(roots, taken, _piece, lambda prefix, k: (f"{prefix}{k}", ATOM))
+    lines = [f"{name} = {piece[0]}" for name, piece in bound]
     if names is not None:
         return "\n".join(lines + [f"{name} = {pieces[r][0]}" for name, r in zip(names, roots, strict=True)])
     last = ", ".join(pieces[r][0] for r in roots)
     if lines and last[0] in "-+([":
         lines[-1] += ";"
     return "\n".join([*lines, last])
+
+
+def bindings(
+    roots: Sequence[Node],
+    taken: set[str] | None,
+    piece_of: Callable[[Node, Mapping[Node, Piece]], Piece],
+    name_of: Callable[[str, int], Piece],
+) -> tuple[list[tuple[str, Piece]], dict[Node, Piece]]:
+    """Every node's piece, printed by `piece_of`, with the shared ones (and the long ones) bound
+    to the pieces `name_of(prefix, k)` (a name, at the printer's atom level): (the bindings in
+    order, as (name, piece); every node's piece). The one binding pass of to_text and to_latex."""
+    order = topological_order(roots)
+    uses: Counter[Node] = Counter(i for n in order for i in n.inputs)
+    for r in roots:
+        uses[r] += 1
+    prefix = binding_prefix(set(taken or ()) | {n.payload for n in order if n.op == "var"})
+    pieces: dict[Node, Piece] = {}
+    bound: list[tuple[str, Piece]] = []
+    for n in order:
+        piece = piece_of(n, pieces)
+        # shared, or long: a chain of single-use nodes (the derivative of sin nested 10^4 deep)
+        # would otherwise grow one piece per level, k²/2 characters held and copied in all
+        if n.inputs and (uses[n] > 1 or len(piece[0]) > LONGEST_PIECE) and n not in roots:
+            named = name_of(prefix, len(bound) + 1)
+            bound.append((named[0], piece))
+            piece = named
+        pieces[n] = piece
+    return bound, pieces
 
 
 def parse_bindings(text: str) -> list[Node]:
