@@ -9,7 +9,6 @@ forward sweep along the given direction, without forming H.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,13 +79,6 @@ def hessian(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = Non
         for name, g in zip(names, gradient_nodes, strict=True)
         for v in elements.flat(found[g], shapes[name])
     ]
-    # A row of second derivatives through a first derivative that is NaN is undefined too: a
-    # sweep that skips exact-zero tangents can otherwise meet no NaN on its way and report a
-    # confident 0 (acosh(cosh(x^2)) at 0: ∇f NaN, where the infinite partial of acosh meets 0).
-    for i in [k for k, v in enumerate(gradient) if v != v]:
-        matrix[i] = [math.nan] * len(matrix)
-        for row in matrix:
-            row[i] = math.nan
     spans = elements.offsets(shapes)
     blocks: dict[str, dict[str, Any]] = {}
     for a in names:

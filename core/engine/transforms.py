@@ -6,6 +6,7 @@ on nodes, giving one graph per structurally non-zero entry (for compiled Hessian
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -73,6 +74,15 @@ def coloured_hessian(
     matrix = [[0.0] * count for _ in range(count)]
     for (i, j), value in zip(entries, values, strict=True):
         matrix[i][j] = matrix[j][i] = float(value)  # the lower triangle, mirrored
+    # A row of second derivatives through a first derivative that is NaN is undefined too: a
+    # sweep that skips exact-zero tangents can otherwise meet no NaN on its way and report a
+    # confident 0 (acosh(cosh(x^2)) at 0: ∇f NaN, where the infinite partial of acosh meets 0).
+    pairs = zip(shapes, gradient, strict=True)
+    first = [v for name, g in pairs for v in elements.flat(found[g], shapes[name])]
+    for i in [k for k, v in enumerate(first) if v != v]:
+        matrix[i] = [math.nan] * count
+        for row in matrix:
+            row[i] = math.nan
     return matrix, colours
 
 
