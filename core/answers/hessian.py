@@ -18,7 +18,7 @@ from ..engine.bind import bind, scalar_output
 from ..engine.transforms import coloured_hessian, hessian_pattern
 from ..errors import TooLarge
 from ..ir.graph import Graph
-from ..ir.shapes import MAX_ELEMENTS
+from ..ir.shapes import MAX_ELEMENTS, limit_text
 from .notes import at_point, derivatives
 from .point import Gradient, HessianVectorProduct, bind_direction, dense_direction
 
@@ -48,10 +48,7 @@ class Hessian(Gradient):
 def dense_limit(entries: int, what: str, instead: str) -> None:
     """TooLarge before a dense matrix of more entries than one array may hold (2^24: 128 MiB)."""
     if entries > MAX_ELEMENTS:
-        raise TooLarge(
-            f"{what} would have {entries:,} entries, more than {MAX_ELEMENTS:,} (the documented limit "
-            f"of one array): try `{instead}`"
-        )
+        raise TooLarge(f"{what} would have {entries:,} entries, {limit_text()}: try `{instead}`")
 
 
 def hessian(graph: Graph, at: Mapping[str, Any], wrt: Sequence[str] | None = None) -> Hessian:
