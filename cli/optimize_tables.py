@@ -7,7 +7,7 @@ import math
 import time
 from typing import Any
 
-from .render import Grid, _escape, answer_json, console, expression_text, number, show, warn
+from .render import Grid, _escape, answer_json, console, number, shortened, show, warn
 
 SHOWN = 12  # element rows of a vector unknown before '… n more'
 
@@ -43,7 +43,7 @@ def minimum(result: Any, as_json: bool) -> None:
         return answer_json(result, "minimize")
     verdict = "minimum" if result.success else "NOT converged; last iterate"
     title = (
-        f"[bold]f = {_escape(expression_text(result.expression))}[/bold]\n"
+        f"[bold]f = {_escape(shortened(result.expression))}[/bold]\n"
         f"{verdict}: f = {number(result.fun)} ({result.method}: {_escape(' '.join(result.message.split()))})"
     )
     x0, x, gradient = result.flat
@@ -103,7 +103,7 @@ def root(result: Any, as_json: bool) -> None:
     if as_json:
         return answer_json(result, "solve")
     verdict = "root" if result.success else "NOT converged; last iterate"
-    text = expression_text(result.expression)
+    text = shortened(result.expression)
     title = (
         f"[bold]{_escape(text if any(k.find('=') >= 0 for k in result.fun) else 'F = ' + text)}[/bold]\n"
         f"{verdict} ({result.method}: {_escape(' '.join(result.message.split()))})"

@@ -144,12 +144,12 @@ def parse_size(text: str | None, output: Path | None) -> tuple[int, int]:
 # --- drawing ----------------------------------------------------------------------------------
 def title(result: Any) -> str:
     """'f = sin(x): f and f′ for x in [0, 7]'."""
-    from .render import expression_text
+    from .render import shortened
 
     names = [LABELS[name] for name in result.series]
     drawn = " and ".join([", ".join(names[:-1]), names[-1]])
     low, high = result.interval
-    return f"f = {expression_text(result.expression)}: {drawn} for {result.variable} in [{low:g}, {high:g}]"
+    return f"f = {shortened(result.expression)}: {drawn} for {result.variable} in [{low:g}, {high:g}]"
 
 
 def broken(x: Any, y: Any, pieces: list[tuple[int, int]]) -> tuple[Any, Any]:

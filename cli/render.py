@@ -215,7 +215,7 @@ def evaluation(result: Any, as_json: bool) -> None:
     if as_json:
         return answer_json(result, "eval")
     values = result.value if isinstance(result.value, dict) else None
-    title = f"[bold]{_escape(expression_text(result.expression))}[/bold]"
+    title = f"[bold]{_escape(shortened(result.expression))}[/bold]"
     if values is None:
         table = Grid(title, ["at", "value"])
         table.add_row(_escape(point_text(result.at)) or "(constant)", number(result.value))
@@ -231,7 +231,7 @@ def gradient(result: Any, as_json: bool) -> None:
     """Value and gradient: one row per variable."""
     if as_json:
         return answer_json(result, "grad")
-    title = f"[bold]f = {_escape(expression_text(result.expression))}[/bold]\nf = {number(result.value)}"
+    title = f"[bold]f = {_escape(shortened(result.expression))}[/bold]\nf = {number(result.value)}"
     table = Grid(title, ["variable", "at", "∂f/∂variable"])
     for name, partial in result.gradient.items():
         point = result.at.get(name, "")
@@ -251,7 +251,7 @@ def error(problem: Exception, source: str | None) -> None:
     sys.stderr.write(text + "\n")
 
 
-def expression_text(expression: str, width: int = 100) -> str:
+def shortened(expression: str, width: int = 100) -> str:
     """An expression for a title: whitespace collapsed, and a long one (a generated sum of 10^5
     terms) cut to `width` characters and its length, so the answer stays on the screen."""
     text = " ".join(expression.split())

@@ -11,10 +11,10 @@ from .render import (
     answer_json,
     console,
     document,
-    expression_text,
     number,
     point_text,
     print_json,
+    shortened,
     show,
     warn,
 )
@@ -28,7 +28,7 @@ def _table(title: str, *columns: str, left: tuple[str, ...] = (), whole: tuple[s
 
 def _head(result: Any, width: int = 100, shown: int = 6) -> str:
     """f = ..., the point and the value; long expressions and points are shortened."""
-    text = expression_text(result.expression, width)
+    text = shortened(result.expression, width)
     items = list(result.at.items())
     at = point_text(dict(items[:shown]))
     at += f", … ({len(items)} values)" if len(items) > shown else ""
@@ -131,7 +131,7 @@ def taylor(result: Any, as_json: bool) -> None:
     if as_json:
         return answer_json(result, "taylor")
     at = number(result.at[result.wrt])
-    head = _escape(expression_text(result.expression))
+    head = _escape(shortened(result.expression))
     title = f"[bold]f = {head}[/bold]\nTaylor series in {result.wrt} about {at}"
     table = _table(title, "k", "f_k = f⁽ᵏ⁾/k!", "f⁽ᵏ⁾")
     for k, (c, d) in enumerate(zip(result.coefficients, result.derivatives, strict=True)):
