@@ -45,8 +45,13 @@ class Kernel:
 Entry = tuple[str, Any, tuple[int, ...]]  # (op, payload, input entry numbers)
 
 
-def linearize(outputs: Sequence[Node]) -> tuple[list[Entry], list[int]]:
+def linearize(
+    outputs: Sequence[Node], alias: Callable[[list[Entry], str, tuple[int, ...]], int | None] | None = None
+) -> tuple[list[Entry], list[int]]:
     """The outputs as a list of distinct operations, inputs first, and each output's entry.
+
+    `alias(entries, op, inputs)` may name an existing entry that an operation is (codegen's
+    `where(x > y, 1, 0)` is the comparison itself); it then makes no entry of its own.
 
     Structurally equal nodes (interned in different tables, e.g. the parser's and the
     derivative rules') become one entry; operations on constants only are folded.
@@ -60,6 +65,10 @@ def linearize(outputs: Sequence[Node]) -> tuple[list[Entry], list[int]]:
             op, payload, inputs = "const", SCALAR[op](*(entries[k][1] for k in inputs)), ()
         if op == "const":
             payload = float(payload)
+        same = alias(entries, op, inputs) if alias is not None else None
+        if same is not None:
+            number[id(n)] = same
+            continue
         key = (op, _payload_key(payload), inputs)
         if key not in seen:
             seen[key] = len(entries)

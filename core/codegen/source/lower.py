@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import UsageError
-from ...ir.nodes import Node, _payload_key, topological_order
+from ...ir.nodes import Node, topological_order
 from ...ops.registry import OPS
 from ...ops.scalar import SCALAR
+from .. import numpy_kernels
 
 # A reference to a value: ("t", k) temporary k, ("x", i) input i, ("c", value) a constant.
 Ref = tuple[str, Any]
@@ -78,7 +79,7 @@ class Program:
         return found
 
 
-Entry = tuple[str, Any, tuple[int, ...]]  # (op, payload, input entry numbers)
+Entry = numpy_kernels.Entry  # (op, payload, input entry numbers)
 
 
 def expand_custom(outputs: Sequence[Node]) -> list[Node]:
@@ -106,38 +107,26 @@ def expand_custom(outputs: Sequence[Node]) -> list[Node]:
 
 
 def linearize(outputs: Sequence[Node]) -> tuple[list[Entry], list[int]]:
-    """Distinct operations, inputs first (structural sharing, constants folded), and each output's entry."""
-    entries: list[Entry] = []
-    number: dict[int, int] = {}
-    seen: dict[tuple[Any, ...], int] = {}
-    for n in topological_order(outputs):
-        op, payload, inputs = n.op, n.payload, tuple(number[id(i)] for i in n.inputs)
-        if inputs and all(entries[k][0] == "const" for k in inputs) and op in SCALAR:
-            op, payload, inputs = "const", SCALAR[op](*(entries[k][1] for k in inputs)), ()
-        if op == "const":
-            payload = float(payload)
-        if op == "where" and _is_indicator(entries, inputs):
-            number[id(n)] = inputs[0]  # where(x > y, 1, 0) is the comparison itself (1.0 or 0.0)
-            continue
-        key = (op, _payload_key(payload), inputs)
-        if key not in seen:
-            seen[key] = len(entries)
-            entries.append((op, payload, inputs))
-        number[id(n)] = seen[key]
-    return entries, [number[id(o)] for o in outputs]
+    """Distinct operations, inputs first (structural sharing, constants folded), and each output's
+    entry: the numpy kernels' linearization, with `where(x > y, 1, 0)` the comparison itself."""
+    return numpy_kernels.linearize(outputs, _indicator)
 
 
 COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 
-def _is_indicator(entries: list[Entry], inputs: tuple[int, ...]) -> bool:
+def _indicator(entries: list[Entry], op: str, inputs: tuple[int, ...]) -> int | None:
+    """The comparison that where(comparison, 1, 0) is (1.0 or 0.0 already), else None."""
+    if op != "where":
+        return None
     condition, a, b = (entries[k] for k in inputs)
-    return (
+    indicator = (
         condition[0] in COMPARISONS
         and a == ("const", 1.0, ())
         and b == ("const", 0.0, ())
         and str(b[1]) == "0.0"
     )
+    return inputs[0] if indicator else None
 
 
 Guard = tuple[tuple[int, int], ...]  # the (where entry, branch 1 or 2) blocks a node sits in
