@@ -92,31 +92,34 @@ def literal(b: Builder, items: list[Node], span: Span) -> Node:
 
 @dataclass
 class Range:
-    """a:b in an index (either end may be left out)."""
+    """a:b in an index (either end may be left out): the nodes of its ends."""
 
-    start: Any
-    stop: Any
+    start: Node | None
+    stop: Node | None
     span: Span | None
 
 
-def index(b: Builder, x: Node, items: list[Any], env: dict[str, Node], span: Span) -> Node:
-    """x[i], A[i, j], x[a:b], A[:, j]: 1-based, inclusive, checked against the shape."""
+def index(b: Builder, x: Node, items: list[Node | Range], spans: tuple[Span, ...], span: Span) -> Node:
+    """x[i], A[i, j], x[a:b], A[:, j]: 1-based, inclusive, checked against the shape.
+
+    `spans` are the items' own texts, for errors (a node is shared by every text that makes it).
+    """
     shape = b.known_shape(x, "indexing", span)
     if len(items) > len(shape):
         raise ShapeError(f"{len(items)} indices for a value of shape {show(shape)}", span)
     key: list[Any] = []
-    for axis, item in enumerate(items):
+    for axis, (item, where) in enumerate(zip(items, spans, strict=True)):
         size = shape[axis]
         if isinstance(item, Range):
-            start = 1 if item.start is None else b.integer(item.start(b, env), "an index", item.span)
-            stop = size if item.stop is None else b.integer(item.stop(b, env), "an index", item.span)
+            start = 1 if item.start is None else b.integer(item.start, "an index", where)
+            stop = size if item.stop is None else b.integer(item.stop, "an index", where)
             if not 1 <= start <= stop <= size:
                 raise ProgramError(f"range {start}:{stop} is outside 1:{size}", item.span)
             key.append((start - 1, stop))
         else:
-            i = b.integer(item(b, env), "an index", item.span)
+            i = b.integer(item, "an index", where)
             if not 1 <= i <= size:
-                raise ProgramError(f"index {i} is outside 1..{size}", item.span)
+                raise ProgramError(f"index {i} is outside 1..{size}", where)
             key.append(i - 1)
     return b.make("index", (x, b.const(Static(key))), span)
 

@@ -16,20 +16,22 @@ import bisect
 import functools
 import gc
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from adcalc.errors import ParseError, Span
 from adcalc.grammar.builder import Builder, Function, ProgramError, Redefinition, Scope, TooLarge
 from adcalc.ir.graph import Graph, Shape
+from adcalc.ir.nodes import Node
 from adcalc.ops import custom
 from adcalc.ops.elementary import CONSTANTS
 
 from . import calls
-from .build import COMPARISONS, parse_error, token_span
+from .build import COMPARISONS, parse_error
 from .lalr import Parser, SyntaxProblem, Token, load
 
-Code = Any  # (Builder, env) -> Node | None
-_make = Builder.make  # called unbound in the hot closures: no bound method per call
+Code = Any  # a statement: (Builder, env) -> None; an expression (Expr): (Builder, env) -> Node
+# called unbound in the hot loop: no bound method per call
+_make, _const, _lookup = Builder.make, Builder.const, Builder.lookup
 _span = functools.partial(tuple.__new__, Span)  # Span(...) without the named tuple's __new__ frame
 
 
@@ -38,66 +40,95 @@ def _code(function: Code, span: Span | None) -> Code:
     return function
 
 
-def apply(op: str, parts: tuple[Code, ...], span: Span | None) -> Code:
-    """Code for `op(parts...)`: arithmetic, comparisons and scalar calls, the bulk of every text.
-
-    A shallow expression (the usual loop body) is a closure calling its parts' closures, the
-    cheapest thing to rerun once per loop step; a deep one (a sum of 10^5 terms, sin(...) nested
-    10^5 deep) is a `Deep`, evaluated from an explicit stack, so nothing recurses per level.
-    """
-    depth = 1 + max((getattr(p, "depth", 0) for p in parts), default=0)
-    if depth > SHALLOW:
-        return Deep(op, parts, span, depth)
-    if len(parts) == 2:
-        left, right = parts
-        code = _code(lambda b, env: _make(b, op, (left(b, env), right(b, env)), span), span)
-    elif len(parts) == 1:
-        (part,) = parts
-        code = _code(lambda b, env: _make(b, op, (part(b, env),), span), span)
-    else:
-        code = _code(lambda b, env: _make(b, op, tuple([p(b, env) for p in parts]), span), span)
-    code.depth = depth
-    return code
+# An expression compiles to instructions in postfix order, (kind, payload, count, span): the LALR
+# parser reduces a subexpression before the one that contains it, so appending one instruction
+# per reduction to the parse's list writes each expression as one contiguous run of it. A loop
+# body reruns the run once per step; nothing recurses, however deep the nesting (a sum of 10^5
+# terms, sin(...) nested 10^5 deep), and there is no closure per node to make or to call.
+_MAKE, _NAME, _CONST = 0, 1, 2  # op(the `count` values on top); a name's value; a number
+# any other kind is a function(builder, env, stack, payload, count, span) doing its own work
 
 
-SHALLOW = 64  # nesting evaluated by plain calls; deeper than this, from an explicit stack
+class Piece(NamedTuple):
+    """What a reduction returns for an expression: where its instructions are, and its text's span."""
+
+    start: int
+    stop: int
+    span: Span | None
 
 
-class Deep:
-    """A deeply nested `op(parts...)`: its Deep parts are expanded on a stack, the rest called."""
+_piece = functools.partial(tuple.__new__, Piece)
 
-    __slots__ = ("op", "parts", "span", "depth")
 
-    def __init__(self, op: str, parts: tuple[Code, ...], span: Span | None, depth: int) -> None:
-        self.op, self.parts, self.span, self.depth = op, parts, span, depth
+class Expr:
+    """An expression's instructions, run against a Builder: the node of its value."""
 
-    def __call__(self, b: Builder, env: dict) -> Any:
-        values: list[Any] = []
-        stack: list[Any] = [self]
-        push, pop, deep = stack.append, stack.pop, Deep
-        while stack:
-            code = pop()
-            if type(code) is deep:
-                push(_Done(code))
-                stack.extend(reversed(code.parts))
-            elif type(code) is _Done:
-                code = code.code
-                count = len(code.parts)
-                inputs = tuple(values[-count:])
-                del values[-count:]
-                values.append(_make(b, code.op, inputs, code.span))
+    __slots__ = ("code", "span")
+
+    def __init__(self, code: tuple[tuple[Any, ...], ...], span: Span | None) -> None:
+        self.code, self.span = code, span
+
+    def __call__(self, b: Builder, env: dict) -> Node:
+        stack: list[Node] = []
+        push, pop, get = stack.append, stack.pop, env.get
+        for kind, payload, count, span in self.code:
+            if kind == _MAKE:
+                if count == 2:
+                    right = pop()
+                    stack[-1] = _make(b, payload, (stack[-1], right), span)
+                elif count == 1:
+                    stack[-1] = _make(b, payload, (stack[-1],), span)
+                else:
+                    push(_make(b, payload, _popped(stack, count), span))
+            elif kind == _NAME:
+                push(get(payload) or _lookup(b, env, payload, span))
+            elif kind == _CONST:
+                push(_const(b, payload, span))
             else:
-                values.append(code(b, env))
-        return values[0]
+                kind(b, env, stack, payload, count, span)
+        return stack[-1]
 
 
-class _Done:
-    """On the evaluation stack: the parts of this Deep are computed, make its node."""
+def _popped(stack: list[Node], count: int) -> tuple[Node, ...]:
+    """The `count` values on top of the stack, taken off it."""
+    cut = len(stack) - count
+    values = tuple(stack[cut:])
+    del stack[cut:]
+    return values
 
-    __slots__ = ("code",)
 
-    def __init__(self, code: Deep) -> None:
-        self.code = code
+def _call(b: Builder, env: dict, stack: list[Node], named: tuple[str, Span], count: int, whole: Span) -> None:
+    name, span = named  # the function's name and its span; `whole` spans the call
+    stack.append(calls.call(b, name, list(_popped(stack, count)), span, whole))
+
+
+def _literal(b: Builder, env: dict, stack: list[Node], _: None, count: int, span: Span) -> None:
+    stack.append(calls.literal(b, list(_popped(stack, count)), span))
+
+
+def _range(b: Builder, env: dict, stack: list[Node], ends: tuple[bool, bool], _: int, span: Span) -> None:
+    stop = stack.pop() if ends[1] else None
+    start = stack.pop() if ends[0] else None
+    stack.append(calls.Range(start, stop, span))  # type: ignore[arg-type]  (an item, not a node)
+
+
+def _index(b: Builder, env: dict, stack: list[Node], spans: tuple[Span, ...], count: int, span: Span) -> None:
+    items = _popped(stack, count)
+    stack[-1] = calls.index(b, stack[-1], list(items), spans, span)
+
+
+def _binary(op: str) -> Any:
+    """The reduction `left op right`, the commonest of all (Span.cover inlined)."""
+
+    def reduce(self: ProgramCode, left: Piece, _: Token, right: Piece) -> Piece:
+        first, second = left.span, right.span
+        # the left operand starts first and the right one ends last
+        span = second if first is None else _span((first[0], first[1], second[2], second[3], first[4]))
+        code = self.code
+        code.append((_MAKE, op, 2, span))
+        return _piece((left.start, len(code), span))
+
+    return reduce
 
 
 def _cover(*parts: Any) -> Span | None:
@@ -111,9 +142,10 @@ def _cover(*parts: Any) -> Span | None:
 
 
 class ProgramCode:
-    """Closures for statements and expressions, made at each LALR reduction."""
+    """A closure per statement and instructions per expression, made at each LALR reduction."""
 
     source_name: str | None = None
+    code: list[tuple[Any, ...]]  # this parse's instructions: every expression's run, in order
     names: list[str]  # every name read so far in this parse, and where (for loop)
     positions: list[int]
     text: str = ""
@@ -122,107 +154,91 @@ class ProgramCode:
     def reset(self, source_name: str | None, text: str = "") -> None:
         """Start a new parse."""
         self.source_name, self.names, self.positions = source_name, [], []
-        self.text, self.declares = text, False
-
-    def span(self, token: Token) -> Span:
-        return token_span(token, self.source_name)
+        self.text, self.declares, self.code = text, False, []
 
     # --- expressions -------------------------------------------------------------------------
-    def number(self, token: Token) -> Code:
-        value, span = float(token), self.span(token)
-        return _code(lambda b, env: b.const(value, span), span)
+    def span(self, token: Token) -> Span:
+        return _span((*token.place(), self.source_name))
 
-    def name(self, token: Token) -> Code:
-        name, span = str(token), self.span(token)
+    def emit(self, start: int | None, kind: Any, payload: Any, count: int, span: Span | None) -> Piece:
+        """Append one instruction: the expression it ends starts at `start` (None: this one)."""
+        code = self.code
+        code.append((kind, payload, count, span))
+        return _piece((len(code) - 1 if start is None else start, len(code), span))
+
+    def seal(self, piece: Piece) -> Expr:
+        """The Expr of a whole expression (a statement's, a bound's, a size's): its own run."""
+        return Expr(tuple(self.code[piece.start : piece.stop]), piece.span)
+
+    def number(self, token: Token) -> Piece:
+        return self.emit(None, _CONST, float(token.text), 0, self.span(token))
+
+    def name(self, token: Token) -> Piece:
+        name, span = token.text, self.span(token)
         if name in CONSTANTS:
-            value = CONSTANTS[name]
-            return _code(lambda b, env: b.const(value, span), span)
+            return self.emit(None, _CONST, CONSTANTS[name], 0, span)
         self.positions.append(token.start_pos)  # which names each loop reads (see loop)
         self.names.append(name)
-        return _code(lambda b, env: env.get(name) or b.lookup(env, name, span), span)
+        return self.emit(None, _NAME, name, 0, span)
 
-    def _binary(self, op: str, left: Code, right: Code) -> Code:
-        """`left op right`: the commonest reduction of all, so apply() and Span.cover are inlined."""
-        first, second = left.span, right.span  # every expression's code has a span
-        # the left operand starts first and the right one ends last
-        span = second if first is None else _span((first[0], first[1], second[2], second[3], first[4]))
-        one, two = getattr(left, "depth", 0), getattr(right, "depth", 0)
-        depth = 1 + (one if one > two else two)
-        if depth > SHALLOW:
-            return Deep(op, (left, right), span, depth)
-        code = _code(lambda b, env: _make(b, op, (left(b, env), right(b, env)), span), span)
-        code.depth = depth
-        return code
+    add, sub, mul, div = _binary("add"), _binary("sub"), _binary("mul"), _binary("div")
+    pow, matmul = _binary("pow"), _binary("matmul")
 
-    def add(self, left: Code, _: Token, right: Code) -> Code:
-        return self._binary("add", left, right)
+    def compare(self, left: Piece, token: Token, right: Piece) -> Piece:
+        return _binary(COMPARISONS[str(token)])(self, left, token, right)
 
-    def sub(self, left: Code, _: Token, right: Code) -> Code:
-        return self._binary("sub", left, right)
+    def neg(self, token: Token, operand: Piece) -> Piece:
+        return self.emit(operand.start, _MAKE, "neg", 1, self.span(token).cover(operand.span))
 
-    def mul(self, left: Code, _: Token, right: Code) -> Code:
-        return self._binary("mul", left, right)
-
-    def div(self, left: Code, _: Token, right: Code) -> Code:
-        return self._binary("div", left, right)
-
-    def pow(self, left: Code, _: Token, right: Code) -> Code:
-        return self._binary("pow", left, right)
-
-    def matmul(self, left: Code, _: Token, right: Code) -> Code:
-        return self._binary("matmul", left, right)
-
-    def compare(self, left: Code, token: Token, right: Code) -> Code:
-        return self._binary(COMPARISONS[str(token)], left, right)
-
-    def neg(self, token: Token, operand: Code) -> Code:
-        return apply("neg", (operand,), self.span(token).cover(operand.span))
-
-    def pos(self, _: Token, operand: Code) -> Code:
+    def pos(self, _: Token, operand: Piece) -> Piece:
         return operand
 
-    def transpose(self, operand: Code, token: Token) -> Code:
-        return apply("transpose", (operand,), self.span(token).cover(operand.span))
+    def transpose(self, operand: Piece, token: Token) -> Piece:
+        return self.emit(operand.start, _MAKE, "transpose", 1, self.span(token).cover(operand.span))
 
-    def arguments(self, *items: Code) -> list[Code]:
+    def arguments(self, *items: Piece) -> list[Piece]:
         return list(items)
 
-    def call(self, token: Token, arguments: list[Code] | None = None) -> Code:
+    def call(self, token: Token, arguments: list[Piece] | None = None) -> Piece:
         name, items = str(token), arguments or []
         span = self.span(token)
         whole = span.cover(_cover(*items))
+        start = items[0].start if items else None
         op = calls.plain_op(name, len(items), span)
         if op is not None:  # a scalar function: resolved once, here
-            return apply(op, tuple(items), whole)
-        return _code(lambda b, env: calls.call(b, name, [a(b, env) for a in items], span, whole), whole)
+            return self.emit(start, _MAKE, op, len(items), whole)
+        return self.emit(start, _call, (name, span), len(items), whole)
 
-    def literal(self, token: Token, items: list[Code]) -> Code:
+    def literal(self, token: Token, items: list[Piece]) -> Piece:
         span = self.span(token).cover(_cover(*items))
-        return _code(lambda b, env: calls.literal(b, [a(b, env) for a in items], span), span)
+        return self.emit(items[0].start, _literal, None, len(items), span)
 
-    def subscripts(self, *items: Code) -> list[Code]:
+    def subscripts(self, *items: Piece) -> list[Piece]:
         return list(items)
 
-    def range(self, *parts: Any) -> Code:
+    def range(self, *parts: Any) -> Piece:
         colon = next(p for p in parts if isinstance(p, Token))
         position = parts.index(colon)
         start = parts[0] if position == 1 else None
         stop = parts[position + 1] if position + 1 < len(parts) else None
-        span = self.span(colon).cover(_cover(*[p for p in (start, stop) if p is not None]))
-        return _code(calls.Range(start, stop, span), span)
+        ends = [p for p in (start, stop) if p is not None]
+        span = self.span(colon).cover(_cover(*ends))
+        first = ends[0].start if ends else None
+        return self.emit(first, _range, (start is not None, stop is not None), len(ends), span)
 
-    def index(self, operand: Code, token: Token, items: list[Code]) -> Code:
+    def index(self, operand: Piece, token: Token, items: list[Piece]) -> Piece:
         span = operand.span.cover(self.span(token)).cover(_cover(*items))
-        return _code(lambda b, env: calls.index(b, operand(b, env), items, env, span), span)
+        spans = tuple(item.span for item in items)
+        return self.emit(operand.start, _index, spans, len(items), span)
 
     # --- statements --------------------------------------------------------------------------
-    def assign(self, token: Token, _: Token, value: Code) -> Code:
-        name, span = str(token), self.span(token)
+    def assign(self, token: Token, _: Token, piece: Piece) -> Code:
+        name, span, value = str(token), self.span(token), self.seal(piece)
         assign = Builder.assign
         return _code(lambda b, env: assign(b, env, name, value(b, env), span), span)
 
-    def param(self, _: Token, token: Token, __: Token, value: Code) -> Code:
-        name, span = str(token), self.span(token)
+    def param(self, _: Token, token: Token, __: Token, piece: Piece) -> Code:
+        name, span, value = str(token), self.span(token), self.seal(piece)
 
         def run(b: Builder, env: dict) -> None:
             b.declare(name, span)
@@ -232,10 +248,10 @@ class ProgramCode:
 
         return _code(run, span)
 
-    def declaration(self, token: Token, sizes: list[Code] | None = None) -> tuple[str, list[Code], Span]:
-        return str(token), sizes or [], self.span(token)
+    def declaration(self, token: Token, sizes: list[Piece] | None = None) -> tuple[str, list[Expr], Span]:
+        return str(token), [self.seal(size) for size in sizes or []], self.span(token)
 
-    def inputs(self, _: Token, *declarations: tuple[str, list[Code], Span]) -> Code:
+    def inputs(self, _: Token, *declarations: tuple[str, list[Expr], Span]) -> Code:
         self.declares = True
 
         def run(b: Builder, env: dict) -> None:
@@ -261,8 +277,9 @@ class ProgramCode:
 
         return _code(run, self.span(tokens[0]))
 
-    def named(self, token: Token, _: Token, value: Code) -> Code:
+    def named(self, token: Token, _: Token, piece: Piece) -> Code:
         name, span = str(token), self.span(token)  # `∂f/∂x = ...`: an output, as diff prints it
+        value = self.seal(piece)
 
         def run(b: Builder, env: dict) -> None:
             if name in b.outputs:
@@ -271,16 +288,17 @@ class ProgramCode:
 
         return _code(run, span)
 
-    def results(self, *items: Code) -> Code:
-        names = self._texts(items)
+    def results(self, *pieces: Piece) -> Code:
+        names = self._texts(pieces)
+        items = [self.seal(piece) for piece in pieces]
 
         def run(b: Builder, env: dict) -> None:
             b.results.extend((name, item(b, env)) for name, item in zip(names, items, strict=True))
 
         run.results = True  # type: ignore[attr-defined]  (a text of results alone is a formula)
-        return _code(run, _cover(*items))
+        return _code(run, _cover(*pieces))
 
-    def _texts(self, items: tuple[Code, ...]) -> list[str]:
+    def _texts(self, items: tuple[Piece, ...]) -> list[str]:
         """Each output expression's own text (its name), parentheses and all, comments left out."""
         text, starts = self.text, [0]
         for line in text.split("\n"):
@@ -308,14 +326,14 @@ class ProgramCode:
 
     def define(self, _: Token, token: Token, *rest: Any) -> Code:
         parameters = rest[0] if len(rest) == 3 else []
-        return self._function(token, parameters, (), rest[-1])
+        return self._function(token, parameters, (), self.seal(rest[-1]))
 
     def define_block(self, _: Token, token: Token, *rest: Any) -> Code:
         parameters = rest[0] if isinstance(rest[0], list) else []
         body = tuple(r for r in rest[:-2] if callable(r))
-        return self._function(token, parameters, body, rest[-1])
+        return self._function(token, parameters, body, self.seal(rest[-1]))
 
-    def _function(self, token: Token, parameters: list[Token], body: tuple[Code, ...], result: Code) -> Code:
+    def _function(self, token: Token, parameters: list[Token], body: tuple[Code, ...], result: Expr) -> Code:
         name, span = str(token), self.span(token)
         names = tuple(map(str, parameters))
 
@@ -327,7 +345,7 @@ class ProgramCode:
 
     def opdef(self, _: Token, token: Token, parameters: list[Token], *rest: Any) -> Code:
         name, span, names = str(token), self.span(token), tuple(map(str, parameters))
-        value, rules = rest[1], rest[-1]
+        value, rules = self.seal(rest[1]), [self.seal(rule) for rule in rest[-1]]
 
         def run(b: Builder, env: dict) -> None:
             custom.check_name(name, span)  # `op add(a, b)` must not replace the built-in add
@@ -341,13 +359,14 @@ class ProgramCode:
     def block(self, *statements: Code) -> tuple[Code, ...]:
         return statements
 
-    def branch(self, _: Token, condition: Code, then: tuple[Code, ...], *rest: Any) -> Code:
+    def branch(self, _: Token, piece: Piece, then: tuple[Code, ...], *rest: Any) -> Code:
         other = rest[-1] if rest else ()
         other = other if isinstance(other, tuple) else (other,)
+        condition = self.seal(piece)
         return _code(lambda b, env: b.branch(condition(b, env), then, other, env), condition.span)
 
-    def loop(self, keyword: Token, token: Token, _: Token, first: Code, *rest: Any) -> Code:
-        name, last, body = str(token), rest[1], rest[2]
+    def loop(self, keyword: Token, token: Token, _: Token, start: Piece, *rest: Any) -> Code:
+        name, first, last, body = str(token), self.seal(start), self.seal(rest[1]), rest[2]
         # names read since `for` are this loop's; an unread loop variable needs no node per step
         used = name in self.names[bisect.bisect_right(self.positions, keyword.start_pos) :]
         spans = (first.span, last.span)
@@ -398,7 +417,7 @@ def parse_program(
         except SyntaxProblem as problem:
             raise parse_error(problem, text, source_name) from None
         finally:
-            code.text = ""
+            code.text, code.code = "", []  # the statements keep their own runs
         builder = Builder(source_name, {} if shapes is None else shapes, implicit=not code.declares)
         try:
             builder.run(statements, Scope())

@@ -3,14 +3,16 @@ lark would: same tokens, same trees, same place of a syntax error."""
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from adcalc.grammar import generate
-from adcalc.grammar.lalr import END, Parser, SyntaxProblem, load
+from adcalc.grammar.lalr import END, Parser, SyntaxProblem, Token, load
 
 lark = pytest.importorskip("lark")
 
@@ -34,6 +36,18 @@ def test_the_shipped_table_is_up_to_date() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_no_terminal_starts_as_an_ignored_one() -> None:
+    # the scanner takes ignored text (spaces, comments) before each token, so this must hold
+    # for a text to lex as lark lexes it, one terminal at a time in its order
+    tables = json.loads(generate.TABLES.read_text(encoding="utf-8"))
+    ignored = [pattern for name, pattern in tables["terminals"] if name in tables["ignore"]]
+    for name, pattern in tables["terminals"]:
+        if name not in tables["ignore"]:
+            for first in " \t\f\r\n#":
+                assert not re.match(pattern, first + "x1"), (name, first)
+    assert all(re.match(pattern, " \t\f\r\n#") or re.match(pattern, "#") for pattern in ignored)
+
+
 def lark_parser() -> lark.Lark:
     return lark.Lark(generate.GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer="basic")
 
@@ -46,7 +60,7 @@ class Trees:
 
     @staticmethod
     def plain(child: object) -> object:
-        return (child.type, str(child)) if isinstance(child, str) else child
+        return (child.type, str(child)) if isinstance(child, Token) else child
 
 
 def lark_tree(tree: object) -> object:
@@ -84,6 +98,48 @@ def test_tokens_and_trees_are_larks(text: str) -> None:
         assert (caught.value.line, caught.value.column) == (error.line, error.column)
         return
     assert ours.parse(text) == expected
+
+
+def arithmetic() -> list[str]:
+    """Runs of signs, operands and operators, the arithmetic fast lane's ground (grammar/precedence.py),
+    with operands it leaves to the LALR actions and, in some, a token that does not belong."""
+    rng = random.Random(13)
+    operands = ["x", "y2", "3", ".5", "1e3", "pi", "f(x)", "x[1]", "x'", "(x - y)", "[x, 1]", "2'"]
+    operators = ["+", "-", "*", "/", "@", "^", "**"]
+    stray = ["y", "2", ")", ",", "=", "*", "(", ";", "..", "<", "[", "'"]
+    texts = []
+    for _ in range(400):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            parts.append("".join(rng.choice(["-", "+", "- "]) for _ in range(rng.choice([0, 0, 0, 1, 2]))))
+            parts.append(rng.choice(operands))
+            parts.append(rng.choice(operators))
+        parts.pop()
+        if rng.random() < 0.3:
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(stray))
+        text = " ".join(p for p in parts if p)
+        contexts = [text, f"a = {text}\nb = 1\nb", f"g({text}, 1) < 2", f"for i in 1..{text} {{ }}\n1"]
+        texts.append(rng.choice(contexts))
+    return texts
+
+
+@pytest.mark.parametrize("text", arithmetic())
+def test_the_fast_lane_builds_larks_trees_and_errors(text: str) -> None:
+    reference = lark_parser()
+    try:
+        expected = lark_tree(reference.parse(text))
+    except lark.exceptions.UnexpectedInput as error:
+        with pytest.raises(SyntaxProblem) as caught:
+            load(Trees()).parse(text)
+        if isinstance(error, lark.exceptions.UnexpectedToken) and error.token.type == "$END":
+            assert caught.value.token is not None and caught.value.token.type == END  # no place in lark
+        else:
+            assert (caught.value.line, caught.value.column) == (error.line, error.column)
+        if isinstance(error, lark.exceptions.UnexpectedToken):
+            assert caught.value.expected == frozenset(error.expected)
+        return
+    assert load(Trees()).parse(text) == expected
+    assert load(Trees(), fast=False).parse(text) == expected
 
 
 BAD = ["x +", "(x", "x ? 2", "in*2", "x y", "1..2", "input x\ny = x +\noutput y", "a\n\n  )"]

@@ -1,0 +1,122 @@
+"""A fast lane through the LALR driver for the arithmetic core of adcalc.lark.
+
+Most of a big text is a run of names, numbers and the operators `+ - * / @ ^` (a sum of 10^5
+terms, a power tower): there the LALR loop spends several actions per token (a shift, a chain of
+one-child reductions, a reduction per operator). Where the parser is about to read a `sum`, this
+lane takes the longest run of such tokens that it can parse for certain, by operator precedence
+(one pass, an explicit stack, no recursion), and hands the driver the `sum` the LALR actions
+would have built: the same transformer methods, called in the same order (post-order) with the
+same arguments. The driver then goes on from the `sum`, as if it had reduced it itself.
+
+The precedences are those of adcalc.lark, loosest first: `+ -` (left), `* / @` (left), the signs
+`- +` (prefix), `^` (right, its exponent a signed operand: `2^-1`). Only an operand that nothing
+extends is taken: a name before `(` is a call, an operand before `[` or `'` is indexed or
+transposed, and those are left to the LALR actions. The run never ends in a place the LALR would
+not have reached with the same stack: it ends where the `sum` is complete and the LALR actions
+from there take the next token (the driver tries them on the stack without running them: an
+LALR state may reduce on a token that a later state refuses), or else just before the run's
+last top-level `+` or `-` (from where the LALR reads on); failing both, the lane takes nothing.
+So a syntax error is found by the LALR actions, in the state it is found in without the lane.
+tests/grammar/test_tables.py checks tokens, trees and errors against lark's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .tokens import Token
+
+_SIGN, _ADD, _MUL, _POW = 3, 1, 2, 4  # binding strength: a sign binds tighter than * and looser than ^
+_OPERATORS = {"PLUS": ("add", _ADD), "MINUS": ("sub", _ADD), "STAR": ("mul", _MUL), "SLASH": ("div", _MUL),
+              "AT": ("matmul", _MUL), "POW": ("pow", _POW)}  # fmt: skip
+_SIGNS = {"MINUS": "neg", "PLUS": "pos"}
+_LEAVES = {"NAME": "name", "NUMBER": "number"}
+_EXTENDED = {"NAME": ("LPAR", "LSQB", "QUOTE"), "NUMBER": ("LSQB", "QUOTE")}  # what makes an operand more
+
+
+class Lane:
+    """The precedence parser of one LALR Parser (its symbol numbers) and transformer."""
+
+    def __init__(self, number: dict[str, int], symbols: list[str], transformer: Any) -> None:
+        self.sum, self.symbols = number["sum"], symbols
+        self.starts = frozenset(number[kind] for kind in (*_LEAVES, *_SIGNS))  # what a sum may start with
+        self.leaves = {number[kind]: getattr(transformer, method) for kind, method in _LEAVES.items()}
+        self.signs = {number[kind]: getattr(transformer, method) for kind, method in _SIGNS.items()}
+        self.operators = {
+            number[kind]: (getattr(transformer, method), strength)
+            for kind, (method, strength) in _OPERATORS.items()
+        }
+        self.adds = frozenset(number[kind] for kind, (_, strength) in _OPERATORS.items() if strength == _ADD)
+        self.extended = {
+            number[kind]: frozenset(number[k] for k in after) for kind, after in _EXTENDED.items()
+        }
+
+    def extent(self, kinds: list[int | None], i: int, follows: Callable[[int], bool]) -> int:
+        """Where the run the lane takes from token i ends: i if it takes none.
+
+        `kinds` are the tokens' terminals (None where the text has none); `follows(kind)` says
+        whether the LALR actions, after a `sum` here, take that terminal.
+        """
+        expect, boundary = True, i  # an operand is next; the end before the last top-level + or -
+        leaves, signs, operators, adds = self.leaves, self.signs, self.operators, self.adds
+        extended = self.extended
+        k = i
+        while True:
+            kind = kinds[k]
+            if expect:
+                if kind in signs:
+                    pass
+                elif kind in leaves and kinds[k + 1] not in extended[kind]:
+                    expect = False
+                else:
+                    return boundary  # no operand here: back to the last + or -
+            elif kind in operators:
+                if kind in adds:
+                    boundary = k
+                expect = True
+            elif kind is not None and follows(kind):  # the sum is complete before token k
+                return k
+            else:
+                return boundary
+            k += 1
+
+    def parse(
+        self, kinds: list[Any], i: int, stop: int, pieces: list[str], starts: list[int], ends: list[int],
+        lines: list[int],
+    ) -> tuple[Any, Token]:
+        """(the transformer's value of the run of tokens i to stop, a `sum`; its last token)."""
+        operands: list[Any] = []
+        pending: list[tuple[int, Any, Any]] = []  # (strength, method, token) of operators not applied yet
+        leaves, signs, operators, symbols = self.leaves, self.signs, self.operators, self.symbols
+        push, pop, new = operands.append, operands.pop, tuple.__new__
+        expect = True
+        for k in range(i, stop):
+            kind = kinds[k]
+            token = new(Token, (symbols[kind], pieces[k], starts[k], ends[k], lines))
+            if expect:
+                if kind in signs:
+                    pending.append((_SIGN, signs[kind], token))
+                else:
+                    push(leaves[kind](token))
+                    expect = False
+                continue
+            method, strength = operators[kind]
+            # apply what binds at least as tightly (left-associative), but ^ waits for its right
+            while pending and (pending[-1][0] > strength or (pending[-1][0] == strength != _POW)):
+                done, apply, operator = pending.pop()
+                if done == _SIGN:
+                    operands[-1] = apply(operator, operands[-1])
+                else:
+                    right = pop()
+                    operands[-1] = apply(operands[-1], operator, right)
+            pending.append((strength, method, token))
+            expect = True
+        while pending:
+            done, apply, operator = pending.pop()
+            if done == _SIGN:
+                operands[-1] = apply(operator, operands[-1])
+            else:
+                right = pop()
+                operands[-1] = apply(operands[-1], operator, right)
+        return operands[0], token
