@@ -158,12 +158,15 @@ class Parser:
 
     def _kinds(self, text: str, pieces: list[str], starts: list[int], lines: list[int]) -> list[int | None]:
         """Each token's terminal; None where no terminal matches (parse raises it when it gets there)."""
-        found = list(map(self.kinds.get, pieces))
+        kinds = self.kinds
+        found = list(map(kinds.get, pieces))
         for k in [k for k, kind in enumerate(found) if kind is None]:
-            try:
-                found[k] = self._kind(text, pieces[k], starts[k], lines)
-            except SyntaxProblem:
-                pass
+            found[k] = kinds.get(pieces[k])  # found since, for an earlier token of the same text
+            if found[k] is None:
+                try:
+                    found[k] = self._kind(text, pieces[k], starts[k], lines)
+                except SyntaxProblem:
+                    pass
         return found
 
     def tokens(self, text: str) -> Any:
