@@ -11,10 +11,10 @@ from typing import Any
 
 from adcalc.errors import AdcalcError, BadValue, TooLarge, UsageError
 
-# An --at value is one array of a program: the same element limit (adcalc.ir.shapes.MAX_ELEMENTS,
-# not imported: this module must not import numpy's side of adcalc on the fast path).
+# An --at value is one array of a program: the same limits (adcalc.ir.shapes.MAX_ELEMENTS and
+# MAX_RANK, not imported: this module must not import numpy's side of adcalc on the fast path).
 MAX_ELEMENTS = 1 << 24
-MAX_RANK = 32  # nesting of [[...]] (numpy's own limit on dimensions)
+MAX_RANK = 32  # nesting of [[...]]
 MAX_JSON_BYTES = 32 * MAX_ELEMENTS  # an @file.json of 2^24 numbers with 30 characters each
 
 

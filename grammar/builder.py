@@ -1,10 +1,11 @@
 """Programs: the compile-time state while a .adl program unrolls into one interned DAG.
 
 The grammar turns each statement into a closure (and each expression into instructions); running
-them against a `Builder` makes the nodes. Loops run their body once per iteration (no text is parsed again), functions are
-inlined, and an `if` on a value runs both branches and joins each variable they assign with
-`where(cond, then, else)`, so every point (every row of a batch) takes, and differentiates, its
-own branch. Constants fold while building, which is what makes loop bounds and indices known.
+them against a `Builder` makes the nodes. Loops run their body once per iteration (no text is
+parsed again), functions are inlined, and an `if` on a value runs both branches and joins each
+variable they assign with `where(cond, then, else)`, so every point (every row of a batch)
+takes, and differentiates, its own branch. Constants fold while building, which is what makes
+loop bounds and indices known.
 """
 
 from __future__ import annotations

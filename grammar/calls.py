@@ -13,7 +13,7 @@ from typing import Any
 from adcalc.errors import ArityError, Span, UnknownFunction
 from adcalc.grammar.builder import Builder, ProgramError, Redefinition, Scope
 from adcalc.ir.nodes import Node
-from adcalc.ir.shapes import Shape, ShapeError, broadcast, show, stack_shape
+from adcalc.ir.shapes import MAX_RANK, Shape, ShapeError, broadcast, show, stack_shape
 from adcalc.ops import custom
 from adcalc.ops import matrix as tensor
 from adcalc.ops.elementary import ALIASES, VARIADIC
@@ -80,6 +80,8 @@ def check_new_function(b: Builder, name: str, parameters: tuple[str, ...], span:
 
 def literal(b: Builder, items: list[Node], span: Span) -> Node:
     """[a, b, ...]: constant numbers become one array node; anything else a stack of items."""
+    if len(b.shape(items[0])) >= MAX_RANK:
+        raise ProgramError(f"a literal has at most {MAX_RANK} dimensions (levels of [...])", span)
     if all(i.op == "const" and type(i.payload) is float for i in items):
         return b.make("array", (b.const(Static(i.payload for i in items)),), span)
     if all(i.op == "array" for i in items):

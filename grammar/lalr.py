@@ -156,6 +156,12 @@ class Parser:
             self.kinds[piece] = number
         return number
 
+    def lex(self, text: str) -> tuple[list[str], list[int], list[int], list[int], list[int | None]]:
+        """Each token's text, start and end offsets, the offsets where lines start, and each
+        token's terminal number (None where no terminal matches: parse raises it in its turn)."""
+        pieces, starts, ends, lines = self._scan(text)
+        return pieces, starts, ends, lines, self._kinds(text, pieces, starts, lines)
+
     def _kinds(self, text: str, pieces: list[str], starts: list[int], lines: list[int]) -> list[int | None]:
         """Each token's terminal; None where no terminal matches (parse raises it when it gets there)."""
         kinds = self.kinds
@@ -187,8 +193,7 @@ class Parser:
         top = self.start
         state_stack, values = [top], []
         previous = None
-        pieces, starts, ends, lines = self._scan(text)
-        found = self._kinds(text, pieces, starts, lines)  # None where the text has no terminal
+        pieces, starts, ends, lines, found = self.lex(text)  # found: None where no terminal matches
         i = 0
         while True:
             piece, start, end, kind = pieces[i], starts[i], ends[i], found[i]

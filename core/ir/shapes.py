@@ -18,6 +18,7 @@ Shape = tuple[int, ...]
 # a 4096×4096 matrix). Every shape is inferred before anything is evaluated, so outer(x, x) or
 # diag(x) of a 10^5-vector stops here, before numpy asks for 75 GiB.
 MAX_ELEMENTS = 1 << 24
+MAX_RANK = 32  # dimensions of an array: a literal's levels of [...] (numpy's own limit is 64)
 
 
 class ShapeError(AdcalcError):

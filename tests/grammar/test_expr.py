@@ -131,3 +131,21 @@ def test_error_renders_caret_under_the_text() -> None:
     assert lines[0] == "error: <expr>:1:5: Unknown function: 'sine'; did you mean 'sin'?"
     assert lines[1] == "  2 * sine(x)"
     assert lines[2] == "      ^~~~"
+
+
+def test_calls_of_a_def_nest_as_deep_as_operators() -> None:
+    # f(f(...f(x)...)) 10^4 deep, f(a) = a*c: the value is x*c^n and the derivative c^n
+    n, c = 10_000, 0.9999
+    source = "def f(a) = a*0.9999\n" + "f(" * n + "x" + ")" * n
+    result = adcalc.gradient(source, at={"x": 2.0})
+    assert math.isclose(result.gradient["x"], c**n, rel_tol=1e-9)
+    assert math.isclose(result.value, 2.0 * c**n, rel_tol=1e-9)
+
+
+def test_a_literal_nests_up_to_32_levels() -> None:
+    result = adcalc.evaluate("[" * 32 + "x" + "]" * 32, at={"x": 2.0})
+    assert result.value.shape == (1,) * 32 and result.value.item() == 2.0
+    for depth, column in ((33, 1), (10_000, 10_000 - 32)):
+        with pytest.raises(ProgramError, match="at most 32 dimensions") as caught:
+            adcalc.parse("[" * depth + "x" + "]" * depth, shapes={"x": ()})
+        assert caught.value.span.column == column  # the outermost literal past the limit
