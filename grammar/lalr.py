@@ -74,6 +74,8 @@ class Parser:
             [actions.get(symbol) for symbol in self.symbols] for actions in self.states
         ]
         self.end_symbol = number[END]
+        # a chain's key packs (state below, state, terminal) in one int: 16 bits a state, 8 a terminal
+        assert len(self.states) < 1 << 16 and len(self.symbols) < 1 << 8, "the chain keys need wider fields"
         self.kinds: dict[str, int] = {"": number[END]}  # token text -> its terminal's number, as found
         self.start, self.end = tables["start"], tables["end"]
         self.rules = [
@@ -177,10 +179,9 @@ class Parser:
 
     def tokens(self, text: str) -> Any:
         """The tokens of the text, then the end marker; SyntaxProblem at a character nothing matches."""
-        pieces, starts, ends, lines = self._scan(text)
-        for piece, start, end in zip(pieces, starts, ends, strict=True):
-            kind = self.kinds.get(piece)
-            if kind is None:
+        pieces, starts, ends, lines, found = self.lex(text)
+        for piece, start, end, kind in zip(pieces, starts, ends, found, strict=True):
+            if kind is None:  # raises the SyntaxProblem
                 kind = self._kind(text, piece, start, lines)
             yield Token(self.symbols[kind], piece, start, end, lines)
             if kind == self.end_symbol:

@@ -28,6 +28,7 @@ from typing import Any
 from .tokens import Token
 
 _SIGN, _ADD, _MUL, _POW = 3, 1, 2, 4  # binding strength: a sign binds tighter than * and looser than ^
+_END = 0  # the end of the run: looser than every operator
 _OPERATORS = {"PLUS": ("add", _ADD), "MINUS": ("sub", _ADD), "STAR": ("mul", _MUL), "SLASH": ("div", _MUL),
               "AT": ("matmul", _MUL), "POW": ("pow", _POW)}  # fmt: skip
 _SIGNS = {"MINUS": "neg", "PLUS": "pos"}
@@ -89,7 +90,7 @@ class Lane:
         operands: list[Any] = []
         pending: list[tuple[int, Any, Any]] = []  # (strength, method, token) of operators not applied yet
         leaves, signs, operators, symbols = self.leaves, self.signs, self.operators, self.symbols
-        push, pop, new = operands.append, operands.pop, tuple.__new__
+        push, new = operands.append, tuple.__new__
         expect = True
         for k in range(i, stop):
             kind = kinds[k]
@@ -102,21 +103,20 @@ class Lane:
                     expect = False
                 continue
             method, strength = operators[kind]
-            # apply what binds at least as tightly (left-associative), but ^ waits for its right
-            while pending and (pending[-1][0] > strength or (pending[-1][0] == strength != _POW)):
-                done, apply, operator = pending.pop()
-                if done == _SIGN:
-                    operands[-1] = apply(operator, operands[-1])
-                else:
-                    right = pop()
-                    operands[-1] = apply(operands[-1], operator, right)
+            _apply(pending, operands, strength)
             pending.append((strength, method, token))
             expect = True
-        while pending:
-            done, apply, operator = pending.pop()
-            if done == _SIGN:
-                operands[-1] = apply(operator, operands[-1])
-            else:
-                right = pop()
-                operands[-1] = apply(operands[-1], operator, right)
+        _apply(pending, operands, _END)
         return operands[0], token
+
+
+def _apply(pending: list[tuple[int, Any, Any]], operands: list[Any], strength: int) -> None:
+    """Apply the pending operators that bind at least as tightly as one of `strength` (they are
+    left-associative), except that ^ waits for its right operand; _END applies them all."""
+    while pending and (pending[-1][0] > strength or (pending[-1][0] == strength != _POW)):
+        done, method, operator = pending.pop()
+        if done == _SIGN:
+            operands[-1] = method(operator, operands[-1])
+        else:
+            right = operands.pop()
+            operands[-1] = method(operands[-1], operator, right)

@@ -28,7 +28,7 @@ from adcalc.ops import custom
 from adcalc.ops.elementary import CONSTANTS
 
 from . import calls
-from .build import COMPARISONS, parse_error
+from .build import COMPARISONS, parse_error, token_span
 from .lalr import Parser, SyntaxProblem, Token, load
 
 Code = Any  # a statement: (Builder, env) -> None; an expression (Expr): (Builder, env) -> Node
@@ -126,11 +126,14 @@ def _binary(op: str) -> Any:
         first, second = left.span, right.span
         # the left operand starts first and the right one ends last
         span = second if first is None else _span((first[0], first[1], second[2], second[3], first[4]))
-        code = self.code
+        code = self.code  # self.emit(left.start, _MAKE, op, 2, span), inlined: 10^5 calls a big text
         code.append((_MAKE, op, 2, span))
         return _piece((left.start, len(code), span))
 
     return reduce
+
+
+_COMPARE = {symbol: _binary(op) for symbol, op in COMPARISONS.items()}  # "<" -> the reduction of lt
 
 
 def _cover(*parts: Any) -> Span | None:
@@ -160,7 +163,7 @@ class ProgramCode:
 
     # --- expressions -------------------------------------------------------------------------
     def span(self, token: Token) -> Span:
-        return _span((*token.place(), self.source_name))
+        return token_span(token, self.source_name)
 
     def emit(self, start: int | None, kind: Any, payload: Any, count: int, span: Span | None) -> Piece:
         """Append one instruction: the expression it ends starts at `start` (None: this one)."""
@@ -187,7 +190,7 @@ class ProgramCode:
     pow, matmul = _binary("pow"), _binary("matmul")
 
     def compare(self, left: Piece, token: Token, right: Piece) -> Piece:
-        return _binary(COMPARISONS[str(token)])(self, left, token, right)
+        return _COMPARE[str(token)](self, left, token, right)
 
     def neg(self, token: Token, operand: Piece) -> Piece:
         return self.emit(operand.start, _MAKE, "neg", 1, self.span(token).cover(operand.span))
