@@ -147,7 +147,7 @@ class Parser:
     def _kind(self, text: str, piece: str, start: int, lines: list[int]) -> int:
         """The terminal of a token not seen before (or a keyword); SyntaxProblem if none."""
         if piece[:1] in _DIGITS:  # only a number starts with a digit (tests/grammar/test_tables.py)
-            return self.number["NUMBER"]
+            return self.number["NUMBER"]  # and is not cached: numbers seldom repeat
         found = self.named.match(text, start)
         kind = found.lastgroup if found is not None else _UNMATCHED
         if kind == _UNMATCHED:
@@ -166,9 +166,12 @@ class Parser:
 
     def _kinds(self, text: str, pieces: list[str], starts: list[int], lines: list[int]) -> list[int | None]:
         """Each token's terminal; None where no terminal matches (parse raises it when it gets there)."""
-        kinds = self.kinds
+        kinds, number = self.kinds, self.number["NUMBER"]
         found = list(map(kinds.get, pieces))
         for k in [k for k, kind in enumerate(found) if kind is None]:
+            if pieces[k][:1] in _DIGITS:  # as _kind says, without a call: 10^5 distinct numbers a big text
+                found[k] = number
+                continue
             found[k] = kinds.get(pieces[k])  # found since, for an earlier token of the same text
             if found[k] is None:
                 try:

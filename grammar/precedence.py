@@ -42,12 +42,15 @@ class Lane:
     def __init__(self, number: dict[str, int], symbols: list[str], transformer: Any) -> None:
         self.sum, self.symbols = number["sum"], symbols
         self.starts = frozenset(number[kind] for kind in (*_LEAVES, *_SIGNS))  # what a sum may start with
-        self.leaves = {number[kind]: getattr(transformer, method) for kind, method in _LEAVES.items()}
-        self.signs = {number[kind]: getattr(transformer, method) for kind, method in _SIGNS.items()}
-        self.operators = {
-            number[kind]: (getattr(transformer, method), strength)
-            for kind, (method, strength) in _OPERATORS.items()
-        }
+        self.leaves = {number[kind]: method for kind, method in _LEAVES.items()}
+        self.signs = {number[kind]: method for kind, method in _SIGNS.items()}
+        self.operators = {number[kind]: (method, strength) for kind, (method, strength) in _OPERATORS.items()}
+        arity = {**dict.fromkeys(_LEAVES.values(), 0), **dict.fromkeys(_SIGNS.values(), 1)}
+        arity |= {method: 2 for method, _ in _OPERATORS.values()}
+        self.methods = {method: (getattr(transformer, method), n) for method, n in arity.items()}
+        # a transformer may take a whole run in one call (ProgramCode.postfix: no call per token);
+        # looked up on its class, so a transformer that makes methods up by name does not have it
+        self.direct = transformer.postfix if hasattr(type(transformer), "postfix") else None
         self.adds = frozenset(number[kind] for kind, (_, strength) in _OPERATORS.items() if strength == _ADD)
         self.extended = {
             number[kind]: frozenset(number[k] for k in after) for kind, after in _EXTENDED.items()
@@ -87,36 +90,60 @@ class Lane:
         lines: list[int],
     ) -> tuple[Any, Token]:
         """(the transformer's value of the run of tokens i to stop, a `sum`; its last token)."""
-        operands: list[Any] = []
-        pending: list[tuple[int, Any, Any]] = []  # (strength, method, token) of operators not applied yet
-        leaves, signs, operators, symbols = self.leaves, self.signs, self.operators, self.symbols
-        push, new = operands.append, tuple.__new__
+        run = self.postfix(kinds, i, stop)
+        last = stop - 1
+        token = Token(self.symbols[kinds[last]], pieces[last], starts[last], ends[last], lines)
+        if self.direct is not None:  # the transformer takes the whole run at once
+            return self.direct(run, pieces, starts, ends, lines), token
+        return self.replay(run, kinds, pieces, starts, ends, lines), token
+
+    def postfix(self, kinds: list[Any], i: int, stop: int) -> list[tuple[str, int]]:
+        """The run of tokens i to stop in post-order, as (method, token index): each operand,
+        each operator after its operands; a sign's method is `neg` or `pos`, an operator's its op."""
+        run: list[tuple[str, int]] = []
+        pending: list[tuple[int, str, int]] = []  # (strength, method, token index) not applied yet
+        leaves, signs, operators = self.leaves, self.signs, self.operators
+        push = run.append
         expect = True
         for k in range(i, stop):
             kind = kinds[k]
-            token = new(Token, (symbols[kind], pieces[k], starts[k], ends[k], lines))
             if expect:
                 if kind in signs:
-                    pending.append((_SIGN, signs[kind], token))
+                    pending.append((_SIGN, signs[kind], k))
                 else:
-                    push(leaves[kind](token))
+                    push((leaves[kind], k))
                     expect = False
                 continue
             method, strength = operators[kind]
-            _apply(pending, operands, strength)
-            pending.append((strength, method, token))
+            _apply(pending, run, strength)
+            pending.append((strength, method, k))
             expect = True
-        _apply(pending, operands, _END)
-        return operands[0], token
+        _apply(pending, run, _END)
+        return run
+
+    def replay(
+        self, run: list[tuple[str, int]], kinds: list[Any], pieces: list[str], starts: list[int],
+        ends: list[int], lines: list[int],
+    ) -> Any:
+        """The transformer's value of a run, one method call per token, as the LALR actions call them."""
+        operands: list[Any] = []
+        methods, symbols, new = self.methods, self.symbols, tuple.__new__
+        for name, k in run:
+            token = new(Token, (symbols[kinds[k]], pieces[k], starts[k], ends[k], lines))
+            method, arity = methods[name]
+            if arity == 0:
+                operands.append(method(token))
+            elif arity == 1:
+                operands[-1] = method(token, operands[-1])
+            else:
+                right = operands.pop()
+                operands[-1] = method(operands[-1], token, right)
+        return operands[0]
 
 
-def _apply(pending: list[tuple[int, Any, Any]], operands: list[Any], strength: int) -> None:
+def _apply(pending: list[tuple[int, str, int]], run: list[tuple[str, int]], strength: int) -> None:
     """Apply the pending operators that bind at least as tightly as one of `strength` (they are
     left-associative), except that ^ waits for its right operand; _END applies them all."""
     while pending and (pending[-1][0] > strength or (pending[-1][0] == strength != _POW)):
-        done, method, operator = pending.pop()
-        if done == _SIGN:
-            operands[-1] = method(operator, operands[-1])
-        else:
-            right = operands.pop()
-            operands[-1] = method(operands[-1], operator, right)
+        _, method, k = pending.pop()
+        run.append((method, k))

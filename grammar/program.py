@@ -30,6 +30,7 @@ from adcalc.ops.elementary import CONSTANTS
 from . import calls
 from .build import COMPARISONS, parse_error, token_span
 from .lalr import Parser, SyntaxProblem, Token, load
+from .tokens import place
 
 Code = Any  # a statement: (Builder, env) -> None; an expression (Expr): (Builder, env) -> Node
 # called unbound in the hot loop: no bound method per call
@@ -60,6 +61,7 @@ class Piece(NamedTuple):
 
 
 _piece = functools.partial(tuple.__new__, Piece)
+_LEAF = frozenset({"name", "number"})
 
 
 class Expr:
@@ -73,6 +75,7 @@ class Expr:
     def __call__(self, b: Builder, env: dict) -> Node:
         stack: list[Node] = []
         push, pop, get = stack.append, stack.pop, env.get
+        free = b.free.get  # the free names (a formula's inputs): found without a call to lookup
         for kind, payload, count, span in self.code:
             if kind == _MAKE:
                 if count == 2:
@@ -83,7 +86,7 @@ class Expr:
                 else:
                     push(_make(b, payload, _popped(stack, count), span))
             elif kind == _NAME:
-                push(get(payload) or _lookup(b, env, payload, span))
+                push(get(payload) or free(payload) or _lookup(b, env, payload, span))
             elif kind == _CONST:
                 push(_const(b, payload, span))
             else:
@@ -170,6 +173,44 @@ class ProgramCode:
         code = self.code
         code.append((kind, payload, count, span))
         return _piece((len(code) - 1 if start is None else start, len(code), span))
+
+    def postfix(
+        self, run: list[tuple[str, int]], pieces: list[str], starts: list[int], ends: list[int],
+        lines: list[int],
+    ) -> Piece:
+        """The instructions of a run of arithmetic from the fast lane (grammar/precedence.py), in
+        post-order (method, token index): what name, number, neg, pos and the binary reductions
+        would append one call at a time, the same instructions and spans, without a call, a
+        token and a Piece per token (tests/grammar/test_tables.py compares the two)."""
+        code, source, constants = self.code, self.source_name, CONSTANTS
+        emit, first, read, at = code.append, len(code), self.names.append, self.positions.append
+        one_line = len(lines) == 1  # every formula: a token's columns are its offsets
+        spans: list[Span] = []  # the span of each operand made so far and not yet used
+        for method, k in run:
+            if method in _LEAF:
+                start, end = starts[k], ends[k]
+                if one_line:
+                    span = _span((1, start + 1, 1, end + 1, source))
+                else:
+                    span = _span((*place(start, end, lines), source))
+                text = pieces[k]
+                if method == "number":
+                    emit((_CONST, float(text), 0, span))
+                elif text in constants:
+                    emit((_CONST, constants[text], 0, span))
+                else:
+                    at(start)
+                    read(text)
+                    emit((_NAME, text, 0, span))
+                spans.append(span)
+            elif method == "neg":
+                span = spans[-1] = _span((*place(starts[k], ends[k], lines), source)).cover(spans[-1])
+                emit((_MAKE, "neg", 1, span))
+            elif method != "pos":  # a binary operator, as _binary's reduction: left starts, right ends
+                second, left = spans.pop(), spans[-1]
+                span = spans[-1] = _span((left[0], left[1], second[2], second[3], left[4]))
+                emit((_MAKE, method, 2, span))
+        return _piece((first, len(code), spans[0]))
 
     def seal(self, piece: Piece) -> Expr:
         """The Expr of a whole expression (a statement's, a bound's, a size's): its own run."""

@@ -28,12 +28,16 @@ class Token(tuple):
 
     def place(self) -> tuple[int, int, int, int]:
         """(line, column, end line, end column)."""
-        _, _, start, end, starts = self
-        line = bisect_right(starts, start)  # no token holds a line break: it ends on its line
-        first = starts[line - 1]
-        return line, start - first + 1, line, end - first + 1
+        return place(self[2], self[3], self[4])
 
     line = property(lambda self: self.place()[0])
     column = property(lambda self: self.place()[1])
     end_line = property(lambda self: self.place()[2])
     end_column = property(lambda self: self.place()[3])
+
+
+def place(start: int, end: int, starts: list[int]) -> tuple[int, int, int, int]:
+    """(line, column, end line, end column) of a token's offsets, given where lines start."""
+    line = bisect_right(starts, start)  # no token holds a line break: it ends on its line
+    first = starts[line - 1]
+    return line, start - first + 1, line, end - first + 1

@@ -53,7 +53,7 @@ def float_gradient(order: Sequence[Node], values: Mapping[Node, Any], active: se
     """Variable name -> ∂root/∂variable, one backward sweep over `order`."""
     cotangents: dict[Node, Any] = {root: 1.0} if root in active else {}
     partials: dict[str, Any] = {}
-    rules_by_op: dict[str, Any] = {}
+    plans: dict[str, tuple[tuple[Any, Any], ...]] = {}
     pop = cotangents.pop
     for n in reversed(order):
         g = pop(n, None)
@@ -65,16 +65,31 @@ def float_gradient(order: Sequence[Node], values: Mapping[Node, Any], active: se
             continue
         if g == 0:  # an exact zero propagates nothing (the branch of a where not taken)
             continue
-        rules = rules_by_op.get(n.op)
-        if rules is None:
-            zero = OPS[n.op].zero_derivative
-            rules = rules_by_op[n.op] = () if zero else rules_of(n.op, "vjp", n.span)
-        args = [values[i] for i in inputs]
-        out = values[n]
-        for child, rule in zip(inputs, rules, strict=False):
+        plan = plans.get(n.op)
+        if plan is None:
+            plan = plans[n.op] = _plan(n.op, n.span)
+        args = None
+        for child, (partial, rule) in zip(inputs, plan, strict=False):
             if rule is None or child not in active:
                 continue
-            part = call_rule(rule, args, out, g)
+            if type(partial) is float:  # a linear op: ±g
+                part = partial * g
+            else:
+                if args is None:
+                    args = [values[i] for i in inputs]
+                try:
+                    part = partial(*args, values[n]) * g if partial is not None else rule(*args, values[n], g)
+                except (ArithmeticError, ValueError):  # as call_rule: the IEEE result (1/0: inf)
+                    part = call_rule(rule, args, values[n], g)
             previous = cotangents.get(child)
             cotangents[child] = part if previous is None else previous + part
     return partials
+
+
+def _plan(op: str, span: Any) -> tuple[tuple[Any, Any], ...]:
+    """(local partial or None, vjp rule or None) per input of an op: () if its derivative is 0."""
+    definition = OPS[op]
+    if definition.zero_derivative:
+        return ()
+    rules = rules_of(op, "vjp", span)
+    return tuple(zip(definition.partials or (None,) * len(rules), rules, strict=True))

@@ -33,10 +33,11 @@ class Node:
     def __init__(
         self, op: str, inputs: tuple[Node, ...] = (), payload: Any = None, span: Span | None = None
     ) -> None:
-        object.__setattr__(self, "op", op)
-        object.__setattr__(self, "inputs", inputs)
-        object.__setattr__(self, "payload", payload)
-        object.__setattr__(self, "span", span)
+        # the slots' own setters: object.__setattr__ would look each name up (twice the cost)
+        _set_op(self, op)
+        _set_inputs(self, inputs)
+        _set_payload(self, payload)
+        _set_span(self, span)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Node is immutable")
@@ -84,6 +85,10 @@ class Node:
 
     def __pos__(self) -> Node:
         return self
+
+
+_set_op, _set_inputs = Node.op.__set__, Node.inputs.__set__  # type: ignore[attr-defined]
+_set_payload, _set_span = Node.payload.__set__, Node.span.__set__  # type: ignore[attr-defined]
 
 
 _ARITHMETIC: list[Any] = []  # ops.registry.apply, installed by the registry: ir never imports ops

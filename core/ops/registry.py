@@ -47,6 +47,10 @@ class OpDef:
     doc: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # room for later kinds' rules
     values: dict[str, Any] = field(default_factory=dict)  # kind of value -> the op's value there
+    # The vjp rules as local partials, where each is partial × incoming: a number (±1 for a linear
+    # op) or partial(*inputs, out); None where a rule is not of that form. The float sweep
+    # (engine/sweep.py) multiplies them itself: one call per input, or none, instead of two.
+    partials: tuple[float | Rule | None, ...] | None = None
 
 
 OPS: dict[str, OpDef] = {}
@@ -78,7 +82,7 @@ def elementwise(name: str, *partials: Rule | None, **options: Any) -> OpDef:
 
     jvp = tuple(None if p is None else jvp_of(p) for p in partials)
     vjp = tuple(None if p is None else vjp_of(p) for p in partials)
-    return register(OpDef(name, len(partials), jvp, vjp, **options))
+    return register(OpDef(name, len(partials), jvp, vjp, partials=partials, **options))
 
 
 def linear(name: str, *signs: int, **options: Any) -> OpDef:
@@ -88,7 +92,8 @@ def linear(name: str, *signs: int, **options: Any) -> OpDef:
         return (lambda *args: args[-1]) if sign > 0 else (lambda *args: -args[-1])
 
     rules = tuple(rule(s) for s in signs)
-    return register(OpDef(name, len(signs), rules, rules, **options))
+    partials = tuple(float(s) for s in signs)  # ±1.0 × g is ±g exactly
+    return register(OpDef(name, len(signs), rules, rules, partials=partials, **options))
 
 
 def zero_derivative(name: str, arity: int = 1, **options: Any) -> OpDef:

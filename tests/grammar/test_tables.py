@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from adcalc.grammar import generate
 from adcalc.grammar.lalr import END, Parser, SyntaxProblem, Token, load
+from adcalc.grammar.program import ProgramCode
 
 lark = pytest.importorskip("lark")
 
@@ -46,6 +47,15 @@ def test_no_terminal_starts_as_an_ignored_one() -> None:
             for first in " \t\f\r\n#":
                 assert not re.match(pattern, first + "x1"), (name, first)
     assert all(re.match(pattern, " \t\f\r\n#") or re.match(pattern, "#") for pattern in ignored)
+
+
+def test_only_a_number_starts_with_a_digit() -> None:
+    # the lexer gives every token that starts with a digit the terminal NUMBER without a match
+    tables = json.loads(generate.TABLES.read_text(encoding="utf-8"))
+    for name, pattern in tables["terminals"]:
+        if name != "NUMBER" and name not in tables["ignore"]:
+            for digit in "0123456789":
+                assert not re.match(pattern, digit + "x1 2"), (name, digit)
 
 
 def lark_parser() -> lark.Lark:
@@ -140,6 +150,28 @@ def test_the_fast_lane_builds_larks_trees_and_errors(text: str) -> None:
         return
     assert load(Trees()).parse(text) == expected
     assert load(Trees(), fast=False).parse(text) == expected
+
+
+def compiled(text: str, how: str) -> tuple[list, list, list]:
+    """The postfix instructions, names read and their offsets, that ProgramCode makes of a text:
+    with the lane taking runs whole (how="direct"), one method call per token ("replay"), or off."""
+    code = ProgramCode()
+    parser = load(code, fast=how != "off")
+    if how == "replay":
+        parser.lane.direct = None
+    code.reset("f.adl", text)
+    parser.parse(text)
+    return code.code, code.names, code.positions
+
+
+@pytest.mark.parametrize("text", [t for t in arithmetic() if "pi" in t or "-" in t][:150] + TEXTS[:5])
+def test_the_lane_compiles_a_run_as_the_reductions_do(text: str) -> None:
+    try:
+        expected = compiled(text, "off")
+    except SyntaxProblem:
+        return
+    assert compiled(text, "direct") == expected  # the same instructions, spans and names
+    assert compiled(text, "replay") == expected
 
 
 BAD = ["x +", "(x", "x ? 2", "in*2", "x y", "1..2", "input x\ny = x +\noutput y", "a\n\n  )"]
