@@ -23,6 +23,7 @@ class State:
     debug: bool = False
     digits: int | None = None  # --digits N: significant digits of numbers in tables (None: all)
     json_errors: bool = False  # --json on the command line: errors also as one JSON object
+    own_process: bool = False  # run as the `adcalc` process (cli/fast.main), not inside another program
 
 
 def load(argument: str, at: dict | None = None, shapes: Any = None) -> adcalc.Expression:
@@ -32,13 +33,17 @@ def load(argument: str, at: dict | None = None, shapes: Any = None) -> adcalc.Ex
 
     text, name = read_expression(argument)
     State.source = text
+    shapes = shapes if shapes is not None else shapes_of(at) if at else None
+    if not State.own_process:
+        return adcalc.parse(text, name, shapes)
     # The graph lives until the command ends and has no cycles, yet the collector would scan its
-    # 10^6 objects (a 10^5-term sum) several times over as the answer is computed: 0.5 s of a
-    # 2.6 s gradient. This process is the CLI's own, so the graph is moved past the collector
-    # (gc.freeze: refcounting still frees it) and objects made later are collected as usual.
+    # 10^6 objects (a 10^5-term sum) again and again while the answer is computed. In a process
+    # of its own the CLI moves everything made until then past the collector (gc.freeze;
+    # refcounting still frees it), and what is made later is collected as usual. Not inside
+    # another program's process (tests run commands in theirs): its cyclic garbage would stay.
     gc.disable()
     try:
-        return adcalc.parse(text, name, shapes if shapes is not None else shapes_of(at) if at else None)
+        return adcalc.parse(text, name, shapes)
     finally:
         gc.freeze()
         gc.enable()

@@ -41,8 +41,17 @@ def quick_call(args: list[str]) -> tuple[str, dict[str, Any]] | None:
     return command, options
 
 
+def main() -> None:
+    """The `adcalc` process (the console script, `python -m adcalc`): the command, in a process
+    that is its own, so it may keep a parsed graph away from the cyclic collector (actions.load)."""
+    from .actions import State
+
+    State.own_process = True
+    run()
+
+
 def run() -> None:
-    """Entry point of the `adcalc` command."""
+    """The `adcalc` command with sys.argv (tests run it in their own process)."""
     from .entry import finish
 
     finish(_run)

@@ -1,5 +1,5 @@
 """`python -m adcalc` runs the command-line tool."""
 
-from adcalc.cli.fast import run
+from adcalc.cli.fast import main
 
-run()
+main()

@@ -55,3 +55,24 @@ def test_fast_path_matches_typer(args: list[str], capsys: pytest.CaptureFixture[
 )
 def test_other_calls_go_to_typer(args: list[str]) -> None:
     assert fast.quick_call(args) is None
+
+
+
+@pytest.mark.parametrize("entry", ["main", "run"])
+def test_only_the_process_entry_moves_the_graph_past_the_collector(entry: str) -> None:
+    # main (the console script) owns its process and freezes what the parse made; run (what tests
+    # and other programs call) must leave the collector of the process it runs in as it was
+    import subprocess
+    import sys
+
+    probe = (
+        "import gc, sys\nfrom adcalc.cli import fast\n"
+        "sys.argv = ['adcalc', 'grad', 'x*y + sin(x)', '--at', 'x=1,y=2', '--json']\n"
+        f"try:\n    fast.{entry}()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(f'frozen={gc.get_freeze_count()} enabled={gc.isenabled()}')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert '"gradient"' in done.stdout
+    frozen, enabled = done.stderr.split()
+    assert enabled == "enabled=True"
+    assert (int(frozen.split("=")[1]) > 1000) == (entry == "main"), done.stderr
