@@ -11,6 +11,10 @@ Also shown: the same entries as straight-line scalar Python (vectorize=False), t
 (`hessian.triangle(x)`: the 3n/2 lower-triangle non-zeros, no dense matrix), one compiled
 gradient call, and preparation time. Calls alternate between the methods round by round, and
 each figure is the median over rounds of the mean time per call.
+
+A second table runs examples/rosenbrock.adl (the chained form, `input x[n]`, a loop reading
+x[i]): `hessian_function` compiles it over its elements, against the engine's coloured Hessian
+run at each call (what array programs got before; `--engine-sizes` bounds it, it is slow).
 """
 
 from __future__ import annotations
@@ -82,10 +86,37 @@ def measure(n: int, rounds: int) -> dict[str, float]:
     return result
 
 
+def measure_program(n: int, rounds: int, engine: bool) -> dict[str, float]:
+    """µs per call of the compiled element Hessian of rosenbrock.adl, and of the engine's."""
+    from pathlib import Path
+
+    from adcalc.codegen.prepared import ElementHessian
+
+    text = (Path(__file__).parents[1] / "examples" / "rosenbrock.adl").read_text(encoding="utf-8")
+    graph = adcalc.parse(text.replace("param n = 4", f"param n = {n}"), "rosenbrock.adl")
+    start = time.perf_counter()
+    compiled = hessian_function(graph)
+    prep = time.perf_counter() - start
+    functions = {"compiled": compiled}
+    if engine:
+        functions["engine"] = ElementHessian(graph)
+    x = np.random.default_rng(n).uniform(-2.0, 2.0, n)
+    if engine:
+        assert np.allclose(compiled(x), functions["engine"](x), rtol=1e-12, atol=1e-9), "the two differ"
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            times[name].append(per_call(function, x, 3 if name == "engine" else max(3, int(20000 / n))))
+    result = {name: statistics.median(values) * 1e6 for name, values in times.items()}
+    result.setdefault("engine", float("nan"))
+    return {**result, "prep": prep * 1e3, "ratio": result["engine"] / result["compiled"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--engine-sizes", default="10,100", help="sizes at which the engine also runs")
     options = parser.parse_args()
     columns = [
         ("n", "{n:>6}"),
@@ -106,6 +137,13 @@ def main() -> None:
         r = measure(n, options.rounds)
         r.update(n=n, ratio=r["adcalc"] / r["hand"], per_gradient=r["adcalc"] / r["gradient"])
         print(" ".join(spec.format(**r) for _, spec in columns))
+    print("\nexamples/rosenbrock.adl (input x[n]), µs per call:")
+    print(f"{'n':>6} {'compiled':>10} {'engine':>10} {'engine/compiled':>16} {'prep ms':>8}")
+    engine_sizes = {int(size) for size in options.engine_sizes.split(",") if size}
+    for n in (int(size) for size in options.sizes.split(",")):
+        r = measure_program(n, max(3, options.rounds // 3), n in engine_sizes)
+        engine, ratio = (f"{r['engine']:.1f}", f"{r['ratio']:.0f}") if n in engine_sizes else ("–", "–")
+        print(f"{n:>6} {r['compiled']:>10.1f} {engine:>10} {ratio:>16} {r['prep']:>8.0f}")
 
 
 _WIDTHS = dict.fromkeys(

@@ -270,24 +270,30 @@ def hessian_function(
     >>> h = adcalc.hessian_function("x^2*y")
     >>> h([1.0, 2.0])                      # [[4, 2], [2, 0]]
     """
-    from .codegen.prepared import ElementHessian, HessianFunction
+    from .codegen.prepared import CompiledElementHessian, ElementHessian, HessianFunction
+    from .codegen.source.outputs import element_wise
 
     graph = _graph_or_file(expr)
-    if graph.uses_arrays:  # vector and matrix inputs: the engine's coloured Hessian at each call
-        return ElementHessian(graph, variables)
-    return HessianFunction(graph, variables, vectorize)
+    if not graph.uses_arrays:
+        return HessianFunction(graph, variables, vectorize)
+    if element_wise(graph):  # arrays read element by element: each element a variable, compiled
+        return CompiledElementHessian(graph, variables, vectorize)
+    return ElementHessian(graph, variables)  # whole-array ops: the engine's coloured Hessian per call
 
 
 def gradient_function(
     expr: Graph | str, variables: Sequence[str] | None = None, vectorize: bool = True
 ) -> Any:
     """A compiled gradient: g(x) -> numpy vector."""
-    from .codegen.prepared import ElementGradient, GradientFunction
+    from .codegen.prepared import CompiledElementGradient, ElementGradient, GradientFunction
+    from .codegen.source.outputs import element_wise
 
     graph = _graph_or_file(expr)
-    if graph.uses_arrays:
-        return ElementGradient(graph, variables)
-    return GradientFunction(graph, variables, vectorize)
+    if not graph.uses_arrays:
+        return GradientFunction(graph, variables, vectorize)
+    if element_wise(graph):
+        return CompiledElementGradient(graph, variables, vectorize)
+    return ElementGradient(graph, variables)
 
 
 # --- plot: f and its exact derivatives over a range -------------------------------------------

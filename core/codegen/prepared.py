@@ -152,3 +152,65 @@ class ElementGradient(ElementHessian):
 
         partials = gradient(self.graph, self.at(x), self.names).gradient
         return np.array([v for name in self.names for v in elements.flat(partials[name], self.shapes[name])])
+
+
+class _ByElement(ElementHessian):
+    """A program that reads its array inputs only element by element (x[i], A[i, j]: rosenbrock.adl),
+    compiled as a scalar program is: each element a variable of its own (codegen's scalarized),
+    so a call runs generated numpy code instead of the engine's sweeps."""
+
+    compiled: Any
+
+    def scalar_graph(self) -> Graph:
+        """The program over its elements: one output, every element an input."""
+        from ..ir.nodes import topological_order
+        from .source.outputs import scalarized
+
+        (root,), labels = scalarized(self.graph)
+        return Graph((("f", root),), dict.fromkeys(labels, ()), tuple(topological_order([root])))
+
+    def flat(self, x: Any) -> np.ndarray:
+        """x (one flat vector of every element, or a mapping name -> value) as the element vector."""
+        try:
+            if isinstance(x, Mapping):
+                return np.concatenate([np.asarray(x[name], dtype=float).ravel() for name in self.names])
+            return np.asarray(x, dtype=float).ravel()
+        except KeyError as missing:
+            raise MissingVariables(str(missing.args[0])) from None
+        except (TypeError, ValueError, OverflowError) as problem:  # text, None, complex, ragged lists
+            raise BadValue(f"x is not numbers ({problem})") from None
+
+    def __call__(self, x: Any) -> np.ndarray:
+        return self.compiled(self.flat(x))  # the compiled function checks the count
+
+
+class CompiledElementHessian(_ByElement):
+    """H(x) of an element-wise array program, from generated code (see HessianFunction)."""
+
+    def __init__(self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> None:
+        super().__init__(graph, variables)
+        self.compiled = HessianFunction(self.scalar_graph(), self.variables, vectorize)
+
+    def triangle(self, x: Any) -> np.ndarray:
+        """The structurally non-zero entries of the lower triangle (see HessianFunction.triangle)."""
+        return self.compiled.triangle(self.flat(x))
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self.compiled.rows
+
+    @property
+    def columns(self) -> np.ndarray:
+        return self.compiled.columns
+
+    @property
+    def colours(self) -> int:
+        return self.compiled.colours
+
+
+class CompiledElementGradient(_ByElement):
+    """∇f(x) of an element-wise array program, from generated code (see GradientFunction)."""
+
+    def __init__(self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> None:
+        super().__init__(graph, variables)
+        self.compiled = GradientFunction(self.scalar_graph(), self.variables, vectorize)

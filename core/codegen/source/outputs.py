@@ -38,15 +38,18 @@ class Derivatives:
         return {"value": m, "jac": m * n}
 
 
-def scalar_only(graph: Graph) -> None:
-    """UsageError unless every intermediate of the graph is a number (array inputs read element by
-    element, x[i] or A[i, j], are numbers too)."""
+def element_wise(graph: Graph) -> bool:
+    """Whether every intermediate of the graph is a number: array inputs are read element by
+    element only (x[i], A[i, j] with constant subscripts), which makes each element a variable."""
     arrays = {name for name, shape in graph.inputs.items() if shape}
-    inside = [n for n in graph.shapes if not (n.op == "var" and n.payload in arrays)]
-    whole = [
-        n for n in graph.order for i in n.inputs if i.op == "var" and i.payload in arrays and not _element(n)
-    ]
-    if inside or whole:
+    if any(not (n.op == "var" and n.payload in arrays) for n in graph.shapes):
+        return False
+    return all(_element(n) for n in graph.order for i in n.inputs if i.op == "var" and i.payload in arrays)
+
+
+def scalar_only(graph: Graph) -> None:
+    """UsageError unless the graph is element_wise: generated code is scalar code."""
+    if not element_wise(graph):
         raise UsageError(
             "codegen writes scalar code; this program computes with vectors or matrices "
             "(only elements x[i] of array inputs are supported: use adcalc.gradient_function)"
