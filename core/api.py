@@ -270,15 +270,12 @@ def hessian_function(
     >>> h = adcalc.hessian_function("x^2*y")
     >>> h([1.0, 2.0])                      # [[4, 2], [2, 0]]
     """
-    from .codegen.prepared import CompiledElementHessian, ElementHessian, HessianFunction
-    from .codegen.source.outputs import element_wise
+    from .codegen.prepared import HessianFunction, element_hessian
 
     graph = _graph_or_file(expr)
-    if not graph.uses_arrays:
-        return HessianFunction(graph, variables, vectorize)
-    if element_wise(graph):  # arrays read element by element: each element a variable, compiled
-        return CompiledElementHessian(graph, variables, vectorize)
-    return ElementHessian(graph, variables)  # whole-array ops: the engine's coloured Hessian per call
+    if graph.uses_arrays:  # compiled over the elements, or the engine's coloured Hessian per call
+        return element_hessian(graph, variables, vectorize)
+    return HessianFunction(graph, variables, vectorize)
 
 
 def gradient_function(

@@ -19,7 +19,7 @@ import numpy as np
 from ..codegen.vectorized import compile_outputs
 from ..engine import elements
 from ..engine.reverse import gradient_graph
-from ..engine.transforms import hessian_graphs
+from ..engine.transforms import ManyColours, hessian_graphs
 from ..errors import BadValue, MissingVariables, UsageError
 from ..ir.graph import Graph
 
@@ -72,11 +72,14 @@ class HessianFunction(_Compiled):
            [2., 0.]])
     """
 
-    def __init__(self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> None:
+    def __init__(
+        self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True,
+        max_colours: int | None = None,
+    ) -> None:
         start = time.perf_counter()
         expression = graph
         self.variables = checked_variables(graph, variables)
-        _, self.entries, graphs, self.colours = hessian_graphs(expression.root, self.variables)
+        _, self.entries, graphs, self.colours = hessian_graphs(expression.root, self.variables, max_colours)
         n = len(self.variables)
         targets = [[i * n + j] if i == j else [i * n + j, j * n + i] for i, j in self.entries]
         # vectorize=False: every entry in straight-line scalar code (for comparison)
@@ -171,25 +174,48 @@ class _ByElement(ElementHessian):
 
     def flat(self, x: Any) -> np.ndarray:
         """x (one flat vector of every element, or a mapping name -> value) as the element vector."""
+        if isinstance(x, Mapping):  # each value checked against its input, as the engine's calls do
+            from ..engine.bind import bind
+
+            at = bind(self.graph, x).at
+            return np.concatenate([np.ravel(at[name]) for name in self.names])
         try:
-            if isinstance(x, Mapping):
-                return np.concatenate([np.asarray(x[name], dtype=float).ravel() for name in self.names])
             return np.asarray(x, dtype=float).ravel()
-        except KeyError as missing:
-            raise MissingVariables(str(missing.args[0])) from None
-        except (TypeError, ValueError, OverflowError) as problem:  # text, None, complex, ragged lists
-            raise BadValue(f"x is not numbers ({problem})") from None
+        except (TypeError, ValueError, OverflowError) as problem:  # text, complex, ragged lists
+            raise BadValue(f"x is not a vector of numbers ({problem})") from None
 
     def __call__(self, x: Any) -> np.ndarray:
         return self.compiled(self.flat(x))  # the compiled function checks the count
 
 
+# Preparing a Hessian symbolically runs one forward sweep on nodes per colour, and the engine's call
+# runs the same sweeps on numbers, so preparing costs as much as some calls. Past this many colours
+# (a dense Hessian of n = 150 elements: 25 s to prepare) an array program stays with the engine.
+MAX_COMPILED_COLOURS = 64
+
+
+def element_hessian(graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> Any:
+    """hessian_function of an array program: compiled over its elements where it reads its arrays
+    element by element and its Hessian has at most MAX_COMPILED_COLOURS colours; else the engine."""
+    from .source.outputs import element_wise
+
+    if element_wise(graph):
+        try:
+            return CompiledElementHessian(graph, variables, vectorize, MAX_COMPILED_COLOURS)
+        except ManyColours:  # found from the pattern, before any sweep
+            pass
+    return ElementHessian(graph, variables)
+
+
 class CompiledElementHessian(_ByElement):
     """H(x) of an element-wise array program, from generated code (see HessianFunction)."""
 
-    def __init__(self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> None:
+    def __init__(
+        self, graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True,
+        max_colours: int | None = None,
+    ) -> None:
         super().__init__(graph, variables)
-        self.compiled = HessianFunction(self.scalar_graph(), self.variables, vectorize)
+        self.compiled = HessianFunction(self.scalar_graph(), self.variables, vectorize, max_colours)
 
     def triangle(self, x: Any) -> np.ndarray:
         """The structurally non-zero entries of the lower triangle (see HessianFunction.triangle)."""

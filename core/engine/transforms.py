@@ -86,10 +86,15 @@ def coloured_hessian(
     return matrix, colours
 
 
+class ManyColours(Exception):
+    """hessian_graphs would take more colours (forward sweeps on nodes) than it was allowed."""
+
+
 def hessian_graphs(
-    root: Node, variables: Sequence[str]
+    root: Node, variables: Sequence[str], max_colours: int | None = None
 ) -> tuple[list[Node], list[tuple[int, int]], list[Node], int]:
-    """(gradient graphs, lower-triangle entries (i, j), their graphs, number of colours) for scalars."""
+    """(gradient graphs, lower-triangle entries (i, j), their graphs, number of colours) for scalars;
+    ManyColours, before any sweep, where the pattern takes more than `max_colours`."""
     from ..kinds.graphs import as_node
 
     graphs = gradient_graph(root, variables)
@@ -98,5 +103,7 @@ def hessian_graphs(
     identity = {n: n for n in order}  # forward mode on nodes: values are the nodes themselves
     shapes = {name: () for name in variables}
     pattern = sparsity.hessian_pattern(gradient, list(variables))
+    if max_colours is not None and max(sparsity.colour_columns(pattern), default=-1) >= max_colours:
+        raise ManyColours
     entries, found, colours = coloured_entries(gradient, shapes, order, identity, const(1.0), pattern)
     return gradient, entries, [as_node(g) for g in found], colours

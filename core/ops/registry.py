@@ -92,7 +92,7 @@ def linear(name: str, *signs: int, **options: Any) -> OpDef:
         return (lambda *args: args[-1]) if sign > 0 else (lambda *args: -args[-1])
 
     rules = tuple(rule(s) for s in signs)
-    partials = tuple(float(s) for s in signs)  # ±1.0 × g is ±g exactly
+    partials = tuple(float(s) for s in signs)  # ±1.0 × g is ±g exactly (but for a NaN's sign bit)
     return register(OpDef(name, len(signs), rules, rules, partials=partials, **options))
 
 

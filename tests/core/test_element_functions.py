@@ -70,11 +70,44 @@ def test_whole_array_programs_still_run_the_engine() -> None:
     np.testing.assert_array_equal(h([1.0, 2.0, 3.0]), [[2, 1, 0], [1, 2, 0], [0, 0, 2]])
 
 
+def test_a_dense_hessian_past_the_colour_bound_stays_with_the_engine() -> None:
+    # every element meets every other: 70 colours, 70 sweeps on nodes to prepare (seconds) where
+    # the engine's call runs the same sweeps on numbers
+    graph = adcalc.parse("input x[70]\ns = 0\nfor i in 1..70 { s = s + x[i]^2 }\nf = exp(s/70)\noutput f")
+    h = adcalc.hessian_function(graph)
+    assert type(h) is ElementHessian
+    x = np.full(70, 0.1)
+    s = float(x @ x)
+    expected = np.exp(s / 70) * (np.outer(2 * x, 2 * x) / 70**2 + 2 * np.eye(70) / 70)
+    np.testing.assert_allclose(h(x), expected, rtol=1e-13)
+
+
+def test_an_array_output_is_not_a_hessian() -> None:
+    for text in ["input x[2]\noutput x", "input x[2]\ny = x\noutput y"]:
+        with pytest.raises(adcalc.errors.UsageError, match="scalar output"):
+            adcalc.hessian_function(adcalc.parse(text))([1.0, 2.0])
+        with pytest.raises(adcalc.errors.UsageError, match="scalar output"):
+            adcalc.gradient_function(adcalc.parse(text))([1.0, 2.0])
+
+
+DETERMINANT = "input A[2, 2]\ninput s\nf = s*(A[1,1]*A[2,2] - A[1,2]*A[2,1])\noutput f"
+A = [[1.0, 2.0], [3.0, 4.0]]
+
+
 @pytest.mark.parametrize(
-    "x, error",
-    [([1.0, 2.0], adcalc.errors.BadValue), ({"y": [1.0] * 4}, adcalc.errors.MissingVariables),
-     ([1.0, "a", 2.0, 3.0], adcalc.errors.BadValue), ({"x": [[1.0], [2.0, 3.0]]}, adcalc.errors.BadValue)],
+    "text, x, error",
+    [(None, [1.0, 2.0], adcalc.errors.BadValue), (None, {"y": [1.0] * 4}, adcalc.errors.MissingVariables),
+     (None, [1.0, "a", 2.0, 3.0], adcalc.errors.BadValue),
+     (None, {"x": [[1.0], [2.0, 3.0]]}, adcalc.errors.BadValue),
+     # a mapping's values are checked against their inputs, not only counted
+     (DETERMINANT, {"A": [1.0, 2.0, 3.0], "s": [5.0, 4.0]}, adcalc.errors.BadValue),
+     (DETERMINANT, {"A": A, "s": None}, adcalc.errors.BadValue),
+     (DETERMINANT, {"A": A, "s": "5"}, adcalc.errors.BadValue),
+     (DETERMINANT, {"A": [[1.0, 2.0]], "s": 1.0}, adcalc.errors.BadValue)],
 )  # fmt: skip
-def test_bad_points_are_adcalc_errors(x: object, error: type[Exception]) -> None:
-    with pytest.raises(error):
-        adcalc.hessian_function(rosenbrock(4))(x)
+def test_bad_points_are_adcalc_errors(text: str | None, x: object, error: type[Exception]) -> None:
+    graph = rosenbrock(4) if text is None else adcalc.parse(text)
+    for compiled in (adcalc.hessian_function(graph), adcalc.gradient_function(graph)):
+        assert isinstance(compiled, CompiledElementHessian | CompiledElementGradient)
+        with pytest.raises(error):
+            compiled(x)

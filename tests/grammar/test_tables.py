@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from adcalc.errors import AdcalcError
 from adcalc.grammar import generate
+from adcalc.grammar.builder import Builder, Scope
 from adcalc.grammar.lalr import END, Parser, SyntaxProblem, Token, load
 from adcalc.grammar.program import ProgramCode
 
@@ -152,16 +154,24 @@ def test_the_fast_lane_builds_larks_trees_and_errors(text: str) -> None:
     assert load(Trees(), fast=False).parse(text) == expected
 
 
-def compiled(text: str, how: str) -> tuple[list, list, list]:
-    """The postfix instructions, names read and their offsets, that ProgramCode makes of a text:
+def compiled(text: str, how: str) -> tuple[list, list, list, object]:
+    """The postfix instructions, names read and their offsets, that ProgramCode makes of a text,
+    and the DAG its statements build (each node's op, payload, inputs and span) or their error:
     with the lane taking runs whole (how="direct"), one method call per token ("replay"), or off."""
     code = ProgramCode()
     parser = load(code, fast=how != "off")
     if how == "replay":
         parser.lane.direct = None
     code.reset("f.adl", text)
-    parser.parse(text)
-    return code.code, code.names, code.positions
+    statements = parser.parse(text)
+    builder = Builder("f.adl", {}, implicit=not code.declares)
+    try:
+        builder.run(statements, Scope())
+    except AdcalcError as error:
+        return code.code, code.names, code.positions, (type(error), str(error), error.span)
+    place = {n: k for k, n in enumerate(builder.order)}
+    dag = [(n.op, n.payload, tuple(place[i] for i in n.inputs), n.span) for n in builder.order]
+    return code.code, code.names, code.positions, dag
 
 
 @pytest.mark.parametrize("text", [t for t in arithmetic() if "pi" in t or "-" in t][:150] + TEXTS[:5])
@@ -170,7 +180,7 @@ def test_the_lane_compiles_a_run_as_the_reductions_do(text: str) -> None:
         expected = compiled(text, "off")
     except SyntaxProblem:
         return
-    assert compiled(text, "direct") == expected  # the same instructions, spans and names
+    assert compiled(text, "direct") == expected  # the same instructions, spans, names and DAG
     assert compiled(text, "replay") == expected
 
 

@@ -44,6 +44,8 @@ def element_wise(graph: Graph) -> bool:
     arrays = {name for name, shape in graph.inputs.items() if shape}
     if any(not (n.op == "var" and n.payload in arrays) for n in graph.shapes):
         return False
+    if any(root.op == "var" and root.payload in arrays for _, root in graph.outputs):  # `output x`
+        return False
     return all(_element(n) for n in graph.order for i in n.inputs if i.op == "var" and i.payload in arrays)
 
 
