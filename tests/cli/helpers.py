@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from adcalc.cli import main
@@ -18,16 +20,22 @@ class Outcome:
     stderr: str
 
 
-def run_inprocess(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str = "") -> Outcome:
-    """adcalc ARGS through the same entry point as the console script, errors included."""
+def run_inprocess(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | Any = "") -> Outcome:
+    """adcalc ARGS through the same entry point as the console script, errors included; `stdin`
+    is text, or a file-like object standing for standard input (a pipe)."""
+    return _run(main.run, args, capsys, io.StringIO(stdin) if isinstance(stdin, str) else stdin)
+
+
+def _run(entry: Any, args: list[str], capsys: pytest.CaptureFixture[str], stdin: Any = None) -> Outcome:
+    """entry() with sys.argv = adcalc ARGS (and sys.stdin = stdin, unless None): its exit code and output."""
     State.source, State.debug = None, False
     old_argv, old_stdin = sys.argv, sys.stdin
-    import io
-
-    sys.argv, sys.stdin = ["adcalc", *args], io.StringIO(stdin)
+    sys.argv = ["adcalc", *args]
+    if stdin is not None:
+        sys.stdin = stdin
     code = 0
     try:
-        main.run()
+        entry()
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
     finally:
@@ -50,15 +58,4 @@ def run_fast(args: list[str], capsys: pytest.CaptureFixture[str]) -> Outcome:
     """adcalc ARGS through the console script's own entry point (the fast path, or typer)."""
     from adcalc.cli import fast
 
-    State.source, State.debug = None, False
-    old = sys.argv
-    sys.argv = ["adcalc", *args]
-    code = 0
-    try:
-        fast.run()
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else 1
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return Outcome(code, captured.out, captured.err)
+    return _run(fast.run, args, capsys)

@@ -336,14 +336,7 @@ def _run(case: Case, tmp_path: Path, capsys: Any, monkeypatch: Any) -> Any:
 def _run_piped(case: Case, args: list[str], capsys: Any) -> Any:
     """adcalc ARGS in-process with standard input a pipe that a thread fills in small pieces:
     blocks end wherever the pieces do, as from a slow producer."""
-    import os
-    import sys
     import threading
-
-    from adcalc.cli import main
-    from adcalc.cli.actions import State
-
-    from tests.cli.helpers import Outcome
 
     read_end, write_end = os.pipe()
 
@@ -360,20 +353,11 @@ def _run_piped(case: Case, args: list[str], capsys: Any) -> Any:
 
     producer = threading.Thread(target=produce, daemon=True)
     producer.start()
-    State.source, State.debug = None, False
-    old_argv, old_stdin = sys.argv, sys.stdin
-    sys.argv, sys.stdin = ["adcalc", *args], Stdin()  # type: ignore[assignment]
-    code = 0
     try:
-        main.run()
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        return run_inprocess(args, capsys, Stdin())
     finally:
-        sys.argv, sys.stdin = old_argv, old_stdin
         Stdin.buffer.close()
         producer.join(10)
-    captured = capsys.readouterr()
-    return Outcome(code, captured.out, captured.err)
 
 
 def _check(case: Case, expected: Expected, outcome: Any) -> list[str]:
