@@ -9,16 +9,14 @@ blocks of rows (see numpy_kernels.py) on two threads. Nothing here loops over ro
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import numpy as np
 
 from ..codegen.numpy_kernels import Kernel, compile_numpy
+from ..codegen.threads import THREADS, pool
 from ..engine.forward import nan_origin, values_of
 from ..engine.reverse import gradient_graph
 from ..engine.transforms import hessian_graphs
@@ -28,7 +26,6 @@ from ..ops import numpy_values as _numpy_values  # noqa: F401  (numpy arrays bec
 
 ZERO = const(0.0)
 BLOCK = 16384  # rows per block: ~20 live buffers of 128 kB stay in a core's L2 cache
-THREADS = min(2, os.cpu_count() or 1)
 
 
 def gradient_name(variable: str, output: str | None = None) -> str:
@@ -99,11 +96,6 @@ def derivative_outputs(
     return column_names([name for name, _ in outputs], wrt, order), nodes
 
 
-@cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(THREADS, thread_name_prefix="adcalc-batch")
-
-
 @dataclass
 class Plan:
     """Compiled outputs over named variables: `run(columns)` -> array (outputs, rows)."""
@@ -128,7 +120,7 @@ class Plan:
         # Threads take the next block from a shared counter (next() on it is atomic under the
         # GIL), so a thread slowed by other load on the machine does not hold the others up.
         counter = itertools.count()
-        work = [_pool().submit(self._blocks, columns, out, counter, blocks) for _ in range(threads - 1)]
+        work = [pool().submit(self._blocks, columns, out, counter, blocks) for _ in range(threads - 1)]
         self._blocks(columns, out, counter, blocks)  # the calling thread works too
         for done in work:
             done.result()

@@ -20,9 +20,7 @@ import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +30,9 @@ from ..errors import UsageError
 from ..ir.nodes import Node
 from .source.c import rows_source
 from .source.run import CFLAGS, CompileFailed, CompilerMissing, compiler
+from .threads import THREADS, pool
 
 BLOCK = 65536  # rows per block: the C loop keeps every intermediate in registers
-THREADS = min(2, os.cpu_count() or 1)
 PLAIN = ["-O2", "-shared", "-fPIC", "-ffp-contract=off"]  # what `codegen --check` compiles, and -lm
 # The vectorized build (-O2: as fast as -O3 here, a third quicker to compile): glibc's libmvec
 # (x86_64) gives sin, exp, log, tanh ... for 4 or 8 rows per call.
@@ -134,11 +132,6 @@ def build(candidates: list[tuple[str, list[str], list[str]]]) -> Path:
     raise CompileFailed(problem)
 
 
-@cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(THREADS, thread_name_prefix="adcalc-c")
-
-
 @dataclass
 class NativePlan:
     """Outputs over named variables computed by a compiled C kernel: `run(columns)` -> (outputs, rows)."""
@@ -175,7 +168,7 @@ class NativePlan:
                 self.function(start, stop, inputs, outputs)
                 continue
             middle = (start + stop) // 2
-            other = _pool().submit(self.function, middle, stop, inputs, outputs)  # ctypes drops the GIL
+            other = pool().submit(self.function, middle, stop, inputs, outputs)  # ctypes drops the GIL
             self.function(start, middle, inputs, outputs)
             other.result()
         if target is not out:
