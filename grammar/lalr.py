@@ -145,9 +145,8 @@ class Parser:
             pushed.append(top)
 
     def _kind(self, text: str, piece: str, start: int, lines: list[int]) -> int:
-        """The terminal of a token not seen before (or a keyword); SyntaxProblem if none."""
-        if piece[:1] in _DIGITS:  # only a number starts with a digit (tests/grammar/test_tables.py)
-            return self.number["NUMBER"]  # and is not cached: numbers seldom repeat
+        """The terminal of a token not seen before, or of a keyword (never cached), matched in
+        place; SyntaxProblem if none."""
         found = self.named.match(text, start)
         kind = found.lastgroup if found is not None else _UNMATCHED
         if kind == _UNMATCHED:
@@ -169,7 +168,9 @@ class Parser:
         kinds, number = self.kinds, self.number["NUMBER"]
         found = list(map(kinds.get, pieces))
         for k in [k for k, kind in enumerate(found) if kind is None]:
-            if pieces[k][:1] in _DIGITS:  # as _kind says, without a call: 10^5 distinct numbers a big text
+            # only a number starts with a digit (tests/grammar/test_tables.py); numbers are not
+            # cached, as they seldom repeat (10^5 distinct ones in a big text)
+            if pieces[k][:1] in _DIGITS:
                 found[k] = number
                 continue
             found[k] = kinds.get(pieces[k])  # found since, for an earlier token of the same text
