@@ -282,15 +282,12 @@ def gradient_function(
     expr: Graph | str, variables: Sequence[str] | None = None, vectorize: bool = True
 ) -> Any:
     """A compiled gradient: g(x) -> numpy vector."""
-    from .codegen.prepared import CompiledElementGradient, ElementGradient, GradientFunction
-    from .codegen.source.outputs import element_wise
+    from .codegen.prepared import GradientFunction, element_gradient
 
     graph = _graph_or_file(expr)
-    if not graph.uses_arrays:
-        return GradientFunction(graph, variables, vectorize)
-    if element_wise(graph):
-        return CompiledElementGradient(graph, variables, vectorize)
-    return ElementGradient(graph, variables)
+    if graph.uses_arrays:  # compiled over the elements, or reverse mode by the engine per call
+        return element_gradient(graph, variables, vectorize)
+    return GradientFunction(graph, variables, vectorize)
 
 
 # --- plot: f and its exact derivatives over a range -------------------------------------------

@@ -207,6 +207,16 @@ def element_hessian(graph: Graph, variables: Sequence[str] | None = None, vector
     return ElementHessian(graph, variables)
 
 
+def element_gradient(graph: Graph, variables: Sequence[str] | None = None, vectorize: bool = True) -> Any:
+    """gradient_function of an array program: compiled over its elements where it reads its arrays
+    element by element (a gradient's preparation is one reverse sweep on nodes); else the engine."""
+    from .source.outputs import element_wise
+
+    if element_wise(graph):
+        return CompiledElementGradient(graph, variables, vectorize)
+    return ElementGradient(graph, variables)
+
+
 class CompiledElementHessian(_ByElement):
     """H(x) of an element-wise array program, from generated code (see HessianFunction)."""
 
