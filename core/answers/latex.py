@@ -136,8 +136,7 @@ def _index(n: Node, pieces: Sequence[Piece]) -> Piece:
 def _array(n: Node, pieces: Sequence[Piece]) -> Piece:
     values = n.inputs[0].payload
     rows = values if values and isinstance(values[0], tuple | list) else [[v] for v in values]
-    body = r" \\ ".join(" & ".join(number_latex(float(v))[0] for v in row) for row in rows)
-    return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}", ATOM
+    return matrix_latex(rows), ATOM
 
 
 def _stack(n: Node, pieces: Sequence[Piece]) -> Piece:
