@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 
 from ...ir.nodes import Node
+from ...ops.elementary import COMPARISONS as COMPARE  # op -> its symbol, shared by every spelling
 from .emit import CONVENTIONS, Spelling, describe, variables_text, wrapped
 from .lower import Branch, Program, lower
 from .outputs import Derivatives
@@ -31,7 +32,6 @@ MATH_H = frozenset(
     "exp2 fma fmod ldexp frexp modf nan copysign".split()
 )
 
-COMPARE = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 SAME = (
     "sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp expm1 log log1p log2 log10 sqrt".split()
 )

@@ -21,6 +21,7 @@ from typing import Any
 
 from ...errors import UsageError
 from ...ir.nodes import Node, topological_order
+from ...ops.elementary import COMPARISONS as _SYMBOLS
 from ...ops.registry import OPS
 from ...ops.scalar import SCALAR
 from .. import numpy_kernels
@@ -112,7 +113,7 @@ def linearize(outputs: Sequence[Node]) -> tuple[list[Entry], list[int]]:
     return numpy_kernels.linearize(outputs, _indicator)
 
 
-COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
+COMPARISONS = frozenset(_SYMBOLS)  # the comparison ops
 
 
 def _indicator(entries: list[Entry], op: str, inputs: tuple[int, ...]) -> int | None:

@@ -8,12 +8,12 @@ domain the result is inf or NaN.
 
 from __future__ import annotations
 
+from ...ops.elementary import COMPARISONS as COMPARE  # op -> its symbol, shared by every spelling
 from .emit import CONVENTIONS, PYTHON_RESERVED, Spelling, describe, docstring_text, python_literal, wrapped
 from .lower import Branch, lower
 from .outputs import Derivatives
 from .python import describe_function
 
-COMPARE = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 SAME = "sin cos tan exp expm1 log log1p log2 log10 sqrt cbrt sinh cosh tanh abs sign floor ceil".split()
 ARC = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "asinh": "arcsinh", "acosh": "arccosh",
        "atanh": "arctanh"}  # fmt: skip

@@ -7,6 +7,7 @@ ValueError or ZeroDivisionError where adcalc, the NumPy and the C versions give 
 
 from __future__ import annotations
 
+from ...ops.elementary import COMPARISONS as COMPARE  # op -> its symbol, shared by every spelling
 from .emit import (
     CONVENTIONS,
     PYTHON_RESERVED,
@@ -20,7 +21,6 @@ from .emit import (
 from .lower import Branch, lower
 from .outputs import Derivatives
 
-COMPARE = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 SAME = (
     "sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp expm1 log log1p log2 log10 sqrt".split()
 )
