@@ -21,7 +21,7 @@ from .app import app
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 from .options import ExprArg, WrtOpt
-from .tally import Tally, kept_columns
+from .tally import Tally, keep_names, kept_columns
 from .values import parse_names
 
 
@@ -178,20 +178,16 @@ def run_local(
     sink_format = formats.format_of(output, output_format, default=default_out)
     sink = open_sink(output, sink_format, writer or reader)
     plan, names = compiled.plan(order), compiled.outputs(order)[0]
-    if fmt in ("jsonl", "json") and keep and keep.strip().lower() != "none":
+    if fmt in ("jsonl", "json") and keep:
         # JSON has no header: a key named by --keep may first appear in a later record
-        formats.grow(source.columns, [name.strip() for name in keep.split(",") if name.strip()])
+        formats.grow(source.columns, keep_names(keep))
     if uncertain is not None:  # --propagate: value, u (and the gradient with --grad)
         uncertain.check_header(source.columns)
-    _check_names(
-        kept_columns(keep, source.columns, compiled.variables),
-        [*(uncertain.names if uncertain is not None else names), "error"],
-    )
+    kept = kept_columns(keep, source.columns, compiled.variables)
+    _check_names(kept, [*(uncertain.names if uncertain is not None else names), "error"])
     # The output's columns are fixed by the first chunk, except in JSON, where every object
     # names its own keys: a key of a later JSON record that is not a column fails its row.
-    fixed = (
-        None if sink_format in ("jsonl", "json") else kept_columns(keep, source.columns, compiled.variables)
-    )
+    fixed = None if sink_format in ("jsonl", "json") else kept
     tally = Tally()
     progress = _progress(source, quiet or input_path == "-")
     pending: deque[tuple[list[str], Future[Any]]] = deque()  # chunks being encoded, in order

@@ -25,13 +25,18 @@ class Tally:
         return text + (f"; first failure: {self.first}" if self.first else "")
 
 
+def keep_names(keep: str) -> list[str]:
+    """The column names a --keep value lists (none: no column)."""
+    if keep.strip().lower() == "none":
+        return []
+    return [name.strip() for name in keep.split(",") if name.strip()]
+
+
 def kept_columns(keep: str | None, columns: list[str], variables: tuple[str, ...]) -> list[str]:
     """Names of the input columns written to the output, in input order."""
     if keep is None:
         return [name for name in columns if name not in variables]
-    if keep.strip().lower() == "none":
-        return []
-    wanted = [name.strip() for name in keep.split(",") if name.strip()]
+    wanted = keep_names(keep)
     unknown = [name for name in wanted if name not in columns]
     if unknown:
         from .chunks import shown_names  # (numpy: not imported at start-up)
