@@ -137,9 +137,7 @@ class ElementHessian:
         flat = np.asarray(x, dtype=float).ravel()
         if flat.size != len(self.variables):
             raise BadValue(f"x has {flat.size} elements, the inputs have {len(self.variables)}")
-        spans = elements.offsets(self.shapes)
-        return {name: flat[a:b].reshape(self.shapes[name]) if self.shapes[name] else float(flat[a])
-                for name, (a, b) in spans.items()}  # fmt: skip
+        return elements.split(flat, self.shapes)
 
     def __call__(self, x: Any) -> np.ndarray:
         from ..answers.hessian import hessian

@@ -85,6 +85,20 @@ def offsets(shapes: Mapping[str, Shape]) -> dict[str, tuple[int, int]]:
     return found
 
 
+def split(flat: Sequence[float], shapes: Mapping[str, Shape]) -> dict[str, Any]:
+    """A flat vector of every element (inputs in order, arrays row-major) as name -> value: a
+    float, or a float array of the input's shape."""
+    found: dict[str, Any] = {}
+    for name, (a, b) in offsets(shapes).items():
+        if shapes[name]:
+            import numpy as np
+
+            found[name] = np.asarray(flat[a:b], dtype=float).reshape(shapes[name])
+        else:
+            found[name] = float(flat[a])
+    return found
+
+
 def element_of(shapes: Mapping[str, Shape]) -> Iterator[tuple[str, int]]:
     """(name, flat index within it) for every element of every input, in order."""
     for name, shape in shapes.items():

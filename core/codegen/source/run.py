@@ -129,19 +129,10 @@ def expected(graph: Graph, kind: str, point: Sequence[float]) -> list[float]:
     """adcalc's own value and derivatives at the point, in the layout of outputs.py."""
     from ...answers import hessian, jacobian
     from ...answers import point as one_point
+    from ...engine.elements import split
 
-    at: dict[str, Any] = {}
-    position = 0
-    for name, shape in graph.inputs.items():  # a flat point: arrays row-major, as gradient_function
-        if shape:
-            import numpy as np
-
-            count = int(np.prod(shape))
-            at[name] = np.array(point[position : position + count], dtype=float).reshape(shape)
-            position += count
-        else:
-            at[name] = point[position]
-            position += 1
+    # a flat point: arrays row-major, as gradient_function takes it
+    at = split(point, {name: tuple(shape or ()) for name, shape in graph.inputs.items()})
     if kind == "grad":
         found = one_point.gradient(graph, at, None)
         return [float(found.value), *flatten([found.gradient[v] for v in graph.inputs])]
