@@ -17,7 +17,6 @@ import hashlib
 import os
 import platform
 import stat
-import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,11 +28,11 @@ import numpy as np
 from ..errors import UsageError
 from ..ir.nodes import Node
 from .source.c import rows_source
-from .source.run import CFLAGS, CompileFailed, CompilerMissing, compiler
+from .source.run import CFLAGS, CompileFailed, CompilerMissing, build_shared, compiler
 from .threads import THREADS, pool
 
 BLOCK = 65536  # rows per block: the C loop keeps every intermediate in registers
-PLAIN = ["-O2", "-shared", "-fPIC", "-ffp-contract=off"]  # what `codegen --check` compiles, and -lm
+PLAIN = CFLAGS  # what `codegen --check` compiles, and -lm
 # The vectorized build (-O2: as fast as -O3 here, a third quicker to compile): glibc's libmvec
 # (x86_64) gives sin, exp, log, tanh ... for 4 or 8 rows per call.
 # -march=native picks AVX2 or AVX-512 (the cache key names the CPU); -fno-math-errno lets the calls
@@ -45,7 +44,6 @@ VECTOR = [
     "-O2", "-march=native", "-fno-math-errno", "-fno-builtin-sin", "-fno-builtin-cos", "-fopenmp-simd",
     "-ffp-contract=off", "-shared", "-fPIC", "-Wl,--no-undefined",
 ]  # fmt: skip
-assert PLAIN == CFLAGS
 
 
 class UnsafeCache(UsageError):
@@ -117,18 +115,15 @@ def build(candidates: list[tuple[str, list[str], list[str]]]) -> Path:
         if failed.exists() and len(candidates) > 1 and source != candidates[-1][0]:
             continue
         with tempfile.TemporaryDirectory(dir=directory) as work:
-            source_path = Path(work) / "kernel.c"
-            source_path.write_text(source)
-            built = Path(work) / "kernel.so"
-            command = [cc, *flags, "-o", str(built), str(source_path), *libraries]
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode == 0:
-                os.chmod(built, 0o700)
-                os.replace(built, target)
-                return target
-        first = (done.stderr.strip().splitlines() or ["(no message)"])[0]
-        problem = f"{os.path.basename(cc)} exit {done.returncode}: {first}"
-        failed.touch()
+            try:
+                built = build_shared(source, work, "kernel", flags, libraries, cc)
+            except CompileFailed as failure:
+                problem = str(failure.detail)
+                failed.touch()
+                continue
+            os.chmod(built, 0o700)
+            os.replace(built, target)
+            return target
     raise CompileFailed(problem)
 
 
@@ -153,9 +148,8 @@ class NativePlan:
         rows = len(columns[0]) if columns else 1
         if out is None:
             out = np.empty((len(self.outputs), rows))
-        if not columns:  # a constant: the kernel reads no column
-            columns = []
         data = [np.ascontiguousarray(c, dtype=np.float64) for c in columns]
+        # a constant reads no column: an array of one null pointer, not of none
         inputs = (ctypes.c_void_p * max(1, len(data)))(*[c.ctypes.data for c in data])
         target = np.ascontiguousarray(out) if not out.flags.c_contiguous else out
         stride = target.strides[0]

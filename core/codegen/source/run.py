@@ -44,16 +44,20 @@ def compiler() -> str | None:
     return None
 
 
-def build_shared(source: str, directory: str, stem: str = "f") -> str:
-    """Compile C source into directory/stem.so; its path (CompileFailed with the compiler's words)."""
-    cc = compiler()
+def build_shared(
+    source: str, directory: str, stem: str = "f", flags: Sequence[str] = CFLAGS,
+    libraries: Sequence[str] = ("-lm",), cc: str | None = None,
+) -> str:
+    """Compile C source into directory/stem.so with `cc` (default: the one found on PATH); its
+    path (CompileFailed with the compiler's words)."""
+    cc = cc or compiler()
     if cc is None:
         raise CompilerMissing("no cc, gcc or clang on PATH (set CC, or use --lang python or numpy)")
     source_path = os.path.join(directory, f"{stem}.c")
     target = os.path.join(directory, f"{stem}.so")
     with open(source_path, "w") as out:
         out.write(source)
-    done = subprocess.run([cc, *CFLAGS, "-o", target, source_path, "-lm"], capture_output=True, text=True)
+    done = subprocess.run([cc, *flags, "-o", target, source_path, *libraries], capture_output=True, text=True)
     if done.returncode:
         first = (done.stderr.strip().splitlines() or ["(no message)"])[0]
         raise CompileFailed(f"{os.path.basename(cc)} exit {done.returncode}: {first}")
