@@ -284,7 +284,6 @@ def _chunk_columns(
 ) -> tuple[list[Any], str | None]:
     """The output columns of one chunk, and the message that stops the run (--on-error fail).
     `fixed`: the passed-through columns when the output's columns are set (not JSON)."""
-    import numpy as np
     from adcalc.codegen.batch import evaluate_rows
 
     from .writers import Column
@@ -298,9 +297,7 @@ def _chunk_columns(
         _fail_rows_with_keys(chunk, [name for name in kept_names if name in outputs], OUTPUT_NAME)
         kept_names = [name for name in kept_names if name not in outputs]
     uncertainties, problems = uncertain.read(chunk) if uncertain is not None else ({}, chunk.problems)
-    # No variables (a constant): evaluate_rows counts the rows from the columns it is given
-    variables = chunk.variables or {"": np.zeros(chunk.rows)}
-    rows = evaluate_rows(plan, compiled.roots, variables, problems)
+    rows = evaluate_rows(plan, compiled.roots, chunk.variables, problems, chunk.rows)
     offset, count = tally.read, chunk.rows
     tally.read += count
     kept = [Column(name, _source_column(chunk, name)) for name in kept_names]

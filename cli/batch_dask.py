@@ -68,10 +68,7 @@ def evaluate_partition(
     problems: dict[int, str] = {}
     frame = _bad_bytes_marked(frame, problems)
     numbers = {v: to_floats(frame[v].tolist(), v, problems) for v in compiled.variables}
-    # No variables (a constant): evaluate_rows counts the rows from the columns it is given
-    rows = evaluate_rows(
-        compiled.plan(order), compiled.roots, numbers or {"": np.zeros(len(frame))}, problems
-    )
+    rows = evaluate_rows(compiled.plan(order), compiled.roots, numbers, problems, len(frame))
     out = frame[keep].copy()
     for column in keep:  # text as Arrow strings in Parquet (read as Python str, see run_dask)
         if out[column].dtype == object:

@@ -215,11 +215,13 @@ def evaluate_rows(
     roots: Sequence[Node],
     columns: Mapping[str, np.ndarray],
     problems: Mapping[int, str] | None = None,
+    count: int = 0,
 ) -> Rows:
     """All outputs for each row; a row fails when an input is missing (NaN) or not a number
-    (`problems`, from the reader), or when its value is NaN (a domain error, named by the node)."""
+    (`problems`, from the reader), or when its value is NaN (a domain error, named by the node).
+    `count` is the number of rows where the outputs read no column (a constant)."""
     data = [np.ascontiguousarray(columns[name], dtype=np.float64) for name in run.variables]
-    rows = len(data[0]) if data else len(next(iter(columns.values()), ()))
+    rows = len(data[0]) if data else count
     errors = dict(problems or {})
     for name, column in zip(run.variables, data, strict=True):
         for k in np.flatnonzero(np.isnan(column)):
