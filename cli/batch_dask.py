@@ -85,19 +85,15 @@ def evaluate_partition(
 def _bad_bytes_marked(frame: Any, problems: dict[int, str]) -> Any:
     """The frame with U+FFFD for each byte that is not UTF-8 (read with surrogateescape), and a
     problem for each row that held one, as the local engine does."""
-    import re
+    from .formats import SURROGATE, bad_bytes_replaced
 
-    bad = re.compile("[\udc80-\udcff]")
     frame = frame.copy()
     for j, name in enumerate(frame.columns):
         cells = frame[name].tolist()
-        found = [k for k, cell in enumerate(cells) if isinstance(cell, str) and bad.search(cell)]
+        found = [k for k, cell in enumerate(cells) if isinstance(cell, str) and SURROGATE.search(cell)]
         for k in found:
-            byte = ord(bad.search(cells[k]).group()) - 0xDC00
-            problems.setdefault(
-                k, f"field {j + 1} is not valid UTF-8 (byte 0x{byte:02x}): written with U+FFFD"
-            )
-            cells[k] = bad.sub("\ufffd", cells[k])
+            problem, cells[k] = bad_bytes_replaced(cells[k], j + 1)
+            problems.setdefault(k, problem)
         if found:
             frame[name] = cells
     return frame

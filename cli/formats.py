@@ -450,13 +450,17 @@ def _mark_bad_bytes(rows: list[list[str]], problems: dict[int, str]) -> None:
     (text that is not UTF-8 cannot be written as CSV or JSON text)."""
     for k, row in enumerate(rows):
         for j, cell in enumerate(row):
-            found = SURROGATE.search(cell)
-            if found:
-                byte = ord(found.group()) - 0xDC00
-                problems.setdefault(
-                    k, f"field {j + 1} is not valid UTF-8 (byte 0x{byte:02x}): written with U+FFFD"
-                )
-                row[j] = SURROGATE.sub("\ufffd", cell)
+            if SURROGATE.search(cell):
+                problem, row[j] = bad_bytes_replaced(cell, j + 1)
+                problems.setdefault(k, problem)
+
+
+def bad_bytes_replaced(cell: str, field: int) -> tuple[str, str]:
+    """(why a cell that holds a byte that is not UTF-8 (SURROGATE finds one) fails its row; the
+    cell with U+FFFD for each such byte). `field` counts from 1."""
+    byte = ord(SURROGATE.search(cell).group()) - 0xDC00  # type: ignore[union-attr]
+    problem = f"field {field} is not valid UTF-8 (byte 0x{byte:02x}): written with U+FFFD"
+    return problem, SURROGATE.sub("\ufffd", cell)
 
 
 def _arrow_csv_parser(header: list[str], delimiter: str, variables: Sequence[str]) -> Any:
